@@ -1,0 +1,143 @@
+"""Replay ingestion throughput: N items through the replay connector into the archive.
+
+    .venv/bin/python benchmarks/ingest.py --items 100000 --database sqlite
+    .venv/bin/python benchmarks/ingest.py --items 100000 --database postgres
+
+Runs the same code a worker runs (poll_account: connector → ingest → inbox → cursor, one
+transaction per page) on a fresh database, then replays the same file again to measure the
+idempotent no-op path. Prints items/s, peak resident memory and the archive check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def write_feed(path: Path, n: int) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            parent = f"p{i // 50}" if i % 50 else ""
+            event = {
+                "id": f"p{i // 50}" if not parent else f"c{i}",
+                "kind": "post" if not parent else "comment",
+                "text": f"Comment {i}: when does the bus for route {i % 40} come tomorrow? Thanks! 🚌",
+                "offset_s": -n + i,
+                "author": {
+                    "handle": "RiverbendUSD" if not parent else f"resident{i % 997}",
+                    "name": f"Resident {i % 997}",
+                },
+                "parent_id": parent,
+                "lang": "en",
+            }
+            out.write(json.dumps(event, ensure_ascii=False) + "\n")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--postgres-url", default="postgres://postgres@127.0.0.1:5432/civicdesk_bench"
+    )
+    parser.add_argument("--page-size", type=int, default=500)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="civicdesk-bench-"))
+    os.environ["CIVICDESK_VAR_DIR"] = str(workdir)
+    if args.database == "postgres":
+        import psycopg
+
+        name = args.postgres_url.rsplit("/", 1)[1]
+        with psycopg.connect(
+            args.postgres_url.rsplit("/", 1)[0] + "/postgres", autocommit=True
+        ) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = args.postgres_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "civicdesk.settings"
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from civicdesk.accounts.models import Account
+    from civicdesk.accounts.polling import poll_account
+    from civicdesk.archive.models import Item, ItemVersion
+    from civicdesk.archive.verify import verify_archive
+    from civicdesk.core.models import Organization, Unit
+    from civicdesk.inbox.models import Entry
+
+    call_command("migrate", verbosity=0)
+    feed = workdir / "feed.jsonl"
+    write_feed(feed, args.items)
+    org = Organization.objects.create(name="Bench USD", slug="bench")
+    unit = Unit.objects.create(organization=org, name="District Office", kind=Unit.Kind.DISTRICT)
+    options = {
+        "replay_path": str(feed),
+        "replay_speed": 0,
+        "replay_started_at": timezone.now().isoformat(),
+        "page_size": args.page_size,
+    }
+    account = Account.objects.create(
+        organization=org,
+        unit=unit,
+        platform="facebook",
+        handle="RiverbendUSD",
+        display_name="Bench",
+        options=options,
+    )
+    rss_before = peak_rss_mb()
+
+    def drain() -> float:
+        started = time.perf_counter()
+        while True:
+            result = poll_account(account_id=account.pk)
+            assert not result.error, result.error
+            if result.pages == 0 or Account.objects.get(pk=account.pk).cursor.endswith(
+                f":{args.items}"
+            ):
+                return time.perf_counter() - started
+
+    first = drain()
+    Account.objects.filter(pk=account.pk).update(cursor="")
+    second = drain()
+    started = time.perf_counter()
+    report = verify_archive()
+    verify_s = time.perf_counter() - started
+
+    print(
+        f"database: {args.database} ({django.db.connection.vendor}), items: {args.items:,}, page size: {args.page_size}"
+    )
+    print(f"first ingest:  {first:7.1f} s   {args.items / first:9,.0f} items/s")
+    print(
+        f"replay again:  {second:7.1f} s   {args.items / second:9,.0f} items/s   (no-op: {ItemVersion.objects.count() - args.items} new versions)"
+    )
+    print(
+        f"verify-archive:{verify_s:7.1f} s   {report.versions / verify_s:9,.0f} versions/s   intact: {report.is_intact}"
+    )
+    print(
+        f"stored: {Item.objects.count():,} items, {ItemVersion.objects.count():,} versions, {Entry.objects.count():,} inbox entries"
+    )
+    print(f"peak memory (RSS): {peak_rss_mb():.0f} MB (after setup: {rss_before:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()

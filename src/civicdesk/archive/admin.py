@@ -1,0 +1,42 @@
+from django.contrib import admin
+
+from .models import Item, ItemVersion, LedgerDay
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The archive is written by ingestion only; the admin may look, never touch."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Item)
+class ItemAdmin(ReadOnlyAdmin):
+    list_display = [
+        "platform_id",
+        "kind",
+        "account",
+        "author_handle",
+        "created_at",
+        "version_count",
+        "is_deleted",
+    ]
+    list_filter = ["kind", "platform", "is_deleted"]
+    search_fields = ["platform_id", "author_handle"]
+
+
+@admin.register(ItemVersion)
+class ItemVersionAdmin(ReadOnlyAdmin):
+    list_display = ["item", "seq", "observed_at", "source", "is_deletion", "chain_hash"]
+    list_filter = ["source", "is_deletion"]
+
+
+@admin.register(LedgerDay)
+class LedgerDayAdmin(ReadOnlyAdmin):
+    list_display = ["account", "day", "version_count", "digest", "sealed_at"]

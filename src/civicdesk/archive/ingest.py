@@ -1,0 +1,229 @@
+"""Ingestion: the only way anything is written into the archive.
+
+Idempotent by construction: a record whose canonical content hashes the same as its item's
+latest version writes nothing; a different hash writes the next version; a platform id reported
+gone writes a deletion version. Unique constraints on (account, platform_id) and (item, seq)
+turn a concurrent duplicate into an IntegrityError that rolls the whole batch back, to be
+retried, rather than into a second copy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from civicdesk.accounts.models import Account
+from civicdesk.connectors.base import ItemRecord
+
+from .hashing import GENESIS, canonical_content, canonical_json, chain_hash, content_sha256
+from .models import Item, ItemVersion
+
+# SQLite allows 32,766 bound parameters per statement; stay well below it.
+LOOKUP_CHUNK = 900
+
+
+@dataclass
+class IngestReport:
+    created_item_ids: list[int] = field(default_factory=list)
+    changed_item_ids: list[int] = field(default_factory=list)
+    new_versions: int = 0
+    unchanged: int = 0
+    deletions: int = 0
+
+    def merge(self, other: IngestReport) -> None:
+        self.created_item_ids += other.created_item_ids
+        self.changed_item_ids += other.changed_item_ids
+        self.new_versions += other.new_versions
+        self.unchanged += other.unchanged
+        self.deletions += other.deletions
+
+
+@dataclass
+class _State:
+    item: Item
+    content: dict[str, Any]
+    sha: str
+    chain: str
+    seq: int
+    is_new: bool = False
+    changed: bool = False
+    pending: list[ItemVersion] = field(default_factory=list)
+
+
+def _clean(value: str, limit: int) -> str:
+    # Short listing columns only; the version keeps the exact text. PostgreSQL rejects NUL.
+    return value.replace("\x00", "\ufffd")[:limit]
+
+
+def _load_states(account: Account, platform_ids: set[str]) -> dict[str, _State]:
+    states: dict[str, _State] = {}
+    ids = sorted(platform_ids)
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        chunk = ids[start : start + LOOKUP_CHUNK]
+        for item in Item.objects.filter(account=account, platform_id__in=chunk).select_related(
+            "latest_version"
+        ):
+            latest = item.latest_version
+            assert latest is not None, f"item {item.pk} has no version"
+            states[item.platform_id] = _State(
+                item=item,
+                content=json.loads(latest.content),
+                sha=latest.content_sha256,
+                chain=latest.chain_hash,
+                seq=latest.seq,
+            )
+    return states
+
+
+def _new_item(account: Account, record: ItemRecord, thread: str, now: datetime) -> Item:
+    handle = account.handle.lstrip("@").lower()
+    return Item(
+        account=account,
+        platform=account.platform,
+        platform_id=_clean(record.platform_id, 255),
+        kind=record.kind,
+        parent_platform_id=_clean(record.parent_platform_id, 255),
+        thread_platform_id=_clean(thread, 255),
+        author_handle=_clean(record.author_handle, 255),
+        author_name=_clean(record.author_name, 255),
+        url=_clean(record.url, 2000),
+        language=_clean(record.language, 16),
+        created_at=record.created_at,
+        first_seen_at=now,
+        last_changed_at=now,
+        is_by_account=bool(handle) and record.author_handle.lstrip("@").lower() == handle,
+    )
+
+
+def _append(
+    state: _State, content: dict[str, Any], *, observed_at: datetime, source: str, raw: str
+) -> None:
+    body = canonical_json(content).decode()
+    sha = content_sha256(content)
+    chained = chain_hash(state.chain, sha, observed_at)
+    state.seq += 1
+    state.pending.append(
+        ItemVersion(
+            seq=state.seq,
+            observed_at=observed_at,
+            source=source,
+            content=body,
+            content_sha256=sha,
+            prev_chain_hash=state.chain,
+            chain_hash=chained,
+            is_deletion=bool(content.get("is_deleted")),
+            raw=raw,
+        )
+    )
+    state.content, state.sha, state.chain, state.changed = content, sha, chained, True
+    item = state.item
+    item.is_deleted = bool(content.get("is_deleted"))
+    item.last_changed_at = observed_at
+    item.version_count = state.seq
+    if not item.is_deleted:
+        item.author_handle = _clean(str(content.get("author_handle", "")), 255)
+        item.author_name = _clean(str(content.get("author_name", "")), 255)
+        item.language = _clean(str(content.get("language", "")), 16)
+
+
+def store_records(
+    *,
+    account: Account,
+    records: Sequence[ItemRecord],
+    deleted_ids: Iterable[str] = (),
+    source: str,
+    observed_at: datetime | None = None,
+) -> IngestReport:
+    """Write what is new among ``records`` (and deletions) into the archive.
+
+    Must run inside a transaction: the caller commits the stored versions together with
+    whatever marks the input as consumed (a cursor, an import checkpoint).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("store_records must run inside a transaction.")
+    now = observed_at or timezone.now()
+    deleted = [str(d) for d in deleted_ids]
+    wanted = {r.platform_id for r in records} | {
+        r.parent_platform_id for r in records if r.parent_platform_id
+    }
+    states = _load_states(account, wanted | set(deleted))
+    report = IngestReport()
+
+    for record in records:
+        content = canonical_content(
+            record, platform=account.platform, account_handle=account.handle
+        )
+        sha = content_sha256(content)
+        state = states.get(record.platform_id)
+        if state is not None and state.sha == sha:
+            report.unchanged += 1
+            continue
+        if state is None:
+            parent = states.get(record.parent_platform_id) if record.parent_platform_id else None
+            if parent is not None:
+                thread = parent.item.thread_platform_id or parent.item.platform_id
+            else:
+                thread = record.parent_platform_id or record.platform_id
+            state = _State(
+                item=_new_item(account, record, thread, now),
+                content={},
+                sha="",
+                chain=GENESIS,
+                seq=0,
+                is_new=True,
+            )
+            states[record.platform_id] = state
+        raw = json.dumps(dict(record.raw), ensure_ascii=True, default=str) if record.raw else ""
+        _append(state, content, observed_at=now, source=source, raw=raw)
+
+    for platform_id in deleted:
+        state = states.get(platform_id)
+        if state is None or state.content.get("is_deleted"):
+            continue
+        _append(
+            state, {**state.content, "is_deleted": True}, observed_at=now, source=source, raw=""
+        )
+        report.deletions += 1
+
+    touched = [s for s in states.values() if s.changed]
+    new_items = [s.item for s in touched if s.is_new]
+    Item.objects.bulk_create(new_items, batch_size=500)
+    versions: list[ItemVersion] = []
+    for state in touched:
+        for version in state.pending:
+            version.item = state.item
+        versions += state.pending
+    ItemVersion.objects.bulk_create(versions, batch_size=500)
+    # New items were created with their final field values; only the pointer to their latest
+    # version is missing, and one UPDATE with a subquery sets it for the whole batch (a
+    # bulk_update's CASE expression grows with the batch and is slow on SQLite).
+    touched_ids = [s.item.pk for s in touched]
+    for start in range(0, len(touched_ids), LOOKUP_CHUNK):
+        Item.objects.filter(pk__in=touched_ids[start : start + LOOKUP_CHUNK]).update(
+            latest_version=Subquery(
+                ItemVersion.objects.filter(item=OuterRef("pk")).order_by("-seq").values("pk")[:1]
+            )
+        )
+    Item.objects.bulk_update(
+        [s.item for s in touched if not s.is_new],
+        [
+            "version_count",
+            "is_deleted",
+            "last_changed_at",
+            "author_handle",
+            "author_name",
+            "language",
+        ],
+        batch_size=100,
+    )
+    report.new_versions = len(versions)
+    report.created_item_ids = [s.item.pk for s in touched if s.is_new]
+    report.changed_item_ids = [s.item.pk for s in touched]
+    return report

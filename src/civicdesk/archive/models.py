@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import json
+from typing import Any, NoReturn
+
+from django.db import models
+
+from civicdesk.accounts.models import Account
+from civicdesk.connectors.base import ItemKind, Platform
+
+
+class Item(models.Model):
+    """One post, comment, reply, mention or message on one platform.
+
+    Only ingestion writes items. Its fields are the latest observed state, kept here for fast
+    listing; the record itself is the chain of :class:`ItemVersion` rows.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="items")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    platform_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=ItemKind.choices)
+    parent_platform_id = models.CharField(max_length=255, blank=True)
+    # The top of the conversation this item belongs to, for showing the thread.
+    thread_platform_id = models.CharField(max_length=255, blank=True, db_index=True)
+    author_handle = models.CharField(max_length=255, blank=True)
+    author_name = models.CharField(max_length=255, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(
+        db_index=True, help_text="When it was posted on the platform."
+    )
+    first_seen_at = models.DateTimeField()
+    last_changed_at = models.DateTimeField()
+    is_by_account = models.BooleanField(
+        default=False, help_text="Posted by the agency's own account."
+    )
+    is_deleted = models.BooleanField(default=False)
+    version_count = models.PositiveIntegerField(default=0)
+    latest_version = models.ForeignKey(
+        "ItemVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "platform_id"], name="item_unique_per_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.platform_id} on {self.account}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("inbox:item", args=[self.pk])
+
+
+class ItemVersionQuerySet(models.QuerySet["ItemVersion"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise ImmutableVersion("Item versions are immutable; record a new version instead.")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise ImmutableVersion("Item versions are part of the public record and cannot be deleted.")
+
+
+class ImmutableVersion(Exception):
+    pass
+
+
+class ItemVersion(models.Model):
+    """One observed state of an item: written once, never changed, chained to the one before."""
+
+    class Source(models.TextChoices):
+        POLL = "poll", "Platform poll"
+        REPLAY = "replay", "Replay"
+        WEBHOOK = "webhook", "Webhook"
+        IMPORT = "import", "Archive import"
+        MANUAL = "manual", "Logged by hand"
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="versions")
+    seq = models.PositiveIntegerField(help_text="1 for the first capture, then 2, 3, …")
+    observed_at = models.DateTimeField(db_index=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    # Canonical JSON, ASCII-escaped, exactly the bytes that were hashed. Text rather than a JSON
+    # column: PostgreSQL's jsonb cannot hold a NUL character, and hostile input may contain one.
+    content = models.TextField()
+    content_sha256 = models.CharField(max_length=64)
+    prev_chain_hash = models.CharField(max_length=64)
+    chain_hash = models.CharField(max_length=64, unique=True)
+    is_deletion = models.BooleanField(default=False)
+    # The platform's own payload, verbatim, for the public record.
+    raw = models.TextField(blank=True)
+
+    objects = ItemVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["item", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "seq"], name="version_unique_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.seq} of item {self.item_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ImmutableVersion("Item versions are immutable; record a new version instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ImmutableVersion("Item versions are part of the public record and cannot be deleted.")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return str(self.data.get("text", ""))
+
+
+class LedgerDay(models.Model):
+    """A seal over one account's versions observed on one (UTC) day.
+
+    Editing a version breaks its item's chain; removing a whole item would not, so the day's
+    digest over every version hash makes that detectable too.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger_days")
+    day = models.DateField()
+    version_count = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day"], name="ledger_one_seal_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.day}: {self.version_count} versions"

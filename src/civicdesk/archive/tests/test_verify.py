@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.utils import timezone
+
+from civicdesk.archive.hashing import chain_hash
+from civicdesk.archive.ingest import store_records
+from civicdesk.archive.models import Item, ItemVersion, LedgerDay
+from civicdesk.archive.verify import seal_days, verify_archive
+from civicdesk.testing.factories import AccountFactory, record
+
+pytestmark = pytest.mark.django_db
+
+
+def store(account, records):
+    with transaction.atomic():
+        store_records(account=account, records=records, source="poll")
+
+
+def tamper(sql: str, params=()):
+    """What someone with direct database access could do: lift the guard, change, restore it."""
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        if vendor == "sqlite":
+            cursor.execute("DROP TRIGGER archive_itemversion_no_update")
+            cursor.execute("DROP TRIGGER archive_itemversion_no_delete")
+        else:
+            cursor.execute(
+                "ALTER TABLE archive_itemversion DISABLE TRIGGER archive_itemversion_no_change"
+            )
+        cursor.execute(sql, params)
+        if vendor != "sqlite":
+            cursor.execute(
+                "ALTER TABLE archive_itemversion ENABLE TRIGGER archive_itemversion_no_change"
+            )
+
+
+class TestVerifyArchive:
+    def test_an_untouched_archive_is_intact(self, capsys):
+        store(AccountFactory(), [record(f"c{n}", f"text {n}") for n in range(20)])
+        call_command("verify_archive")
+        assert "The archive is intact" in capsys.readouterr().out
+
+    def test_an_altered_text_is_found(self):
+        store(AccountFactory(), [record("c1", "Original words")])
+        tamper("UPDATE archive_itemversion SET content = REPLACE(content, 'Original', 'Altered')")
+        report = verify_archive()
+        assert report.is_intact is False
+        assert "content does not match its SHA-256" in str(report.problems[0])
+
+    def test_a_rewritten_version_with_a_fresh_hash_still_breaks_the_chain(self):
+        account = AccountFactory()
+        store(account, [record("c1", "v1")])
+        store(account, [record("c1", "v2")])
+        # A careful forger recomputes the content hash and the version's own chain hash;
+        # the next version still links to the original.
+        first = ItemVersion.objects.get(seq=1)
+        forged = '{"text":"forged"}'
+        forged_sha = hashlib.sha256(forged.encode()).hexdigest()
+        tamper(
+            "UPDATE archive_itemversion SET content = %s, content_sha256 = %s, chain_hash = %s WHERE seq = 1",
+            [forged, forged_sha, chain_hash(first.prev_chain_hash, forged_sha, first.observed_at)],
+        )
+        problems = [str(p) for p in verify_archive().problems]
+        assert not any("version 1:" in p for p in problems)
+        assert any("version 2: does not link to the previous version" in p for p in problems)
+
+    def test_a_removed_version_is_found_and_the_command_fails(self, capsys):
+        account = AccountFactory()
+        store(account, [record("c1", "v1")])
+        store(account, [record("c1", "v2")])
+        first = ItemVersion.objects.get(seq=1)
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE archive_item SET latest_version_id = %s", [first.pk])
+        tamper("DELETE FROM archive_itemversion WHERE seq = 2")
+        with pytest.raises(CommandError, match="The archive has been altered"):
+            call_command("verify_archive")
+        assert "says 2 versions, the archive holds 1" in capsys.readouterr().err
+
+    def test_a_whole_item_removed_after_its_day_was_sealed_is_found(self):
+        account = AccountFactory()
+        yesterday = timezone.now() - timedelta(days=1)
+        with time_machine.travel(yesterday, tick=False):
+            store(account, [record("c1", "keep"), record("c2", "remove")])
+        assert seal_days(before=timezone.now().date()) == 1
+        assert seal_days(before=timezone.now().date()) == 0
+        doomed = Item.objects.get(platform_id="c2")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE archive_item SET latest_version_id = NULL WHERE id = %s", [doomed.pk]
+            )
+        tamper("DELETE FROM archive_itemversion WHERE item_id = %s", [doomed.pk])
+        Item.objects.filter(pk=doomed.pk).delete()
+        report = verify_archive()
+        assert LedgerDay.objects.count() == 1
+        assert any("sealed 2 versions, found 1" in str(p) for p in report.problems)

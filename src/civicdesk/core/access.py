@@ -1,0 +1,72 @@
+"""What a staff member may see: every view asks here, nowhere else.
+
+A membership in a unit reaches that unit and every unit below it. Superusers see everything.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+
+from civicdesk.accounts.models import Account
+from civicdesk.archive.models import Item
+
+from .models import Membership, Unit
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def visible_unit_ids(user: User) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser:  # type: ignore[union-attr]
+        return set(Unit.objects.values_list("pk", flat=True))
+    roots = set(Membership.objects.filter(user=user).values_list("unit_id", flat=True))
+    return units_below(roots)
+
+
+def units_below(roots: set[int]) -> set[int]:
+    """The given units and every unit under them."""
+    if not roots:
+        return set()
+    organizations = Unit.objects.filter(pk__in=roots).values_list("organization_id", flat=True)
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, parent_id in Unit.objects.filter(organization_id__in=organizations).values_list(
+        "pk", "parent_id"
+    ):
+        children[parent_id].append(pk)
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        unit_id = stack.pop()
+        if unit_id not in seen:
+            seen.add(unit_id)
+            stack.extend(children[unit_id])
+    return seen
+
+
+def visible_units(user: User) -> QuerySet[Unit]:
+    return Unit.objects.filter(pk__in=visible_unit_ids(user)).select_related("organization")
+
+
+def visible_accounts(user: User) -> QuerySet[Account]:
+    return Account.objects.filter(unit_id__in=visible_unit_ids(user))
+
+
+def visible_items(user: User) -> QuerySet[Item]:
+    return Item.objects.filter(account__unit_id__in=visible_unit_ids(user))
+
+
+def item_for(user: User, pk: int) -> Item:
+    """The item, if this person may see it; otherwise 404, never 403, so ids are not probed."""
+    try:
+        return (
+            visible_items(user)
+            .select_related("account", "account__unit", "latest_version")
+            .get(pk=pk)
+        )
+    except Item.DoesNotExist as exc:
+        raise Http404("No such item.") from exc

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import signal
+import time
+from argparse import ArgumentParser
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from civicdesk.core.scheduler import run_due_work
+
+
+class Command(BaseCommand):
+    help = "Enqueue due work (account polls, daily archive seals) in a loop."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--interval", type=float, default=2.0, help="Seconds between checks.")
+        parser.add_argument("--once", action="store_true", help="Check once and exit.")
+
+    def handle(self, *args: Any, interval: float, once: bool, **options: Any) -> None:
+        self.running = True
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            self.running = False
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        last_seal = 0.0
+        while self.running:
+            close_old_connections()
+            seal = time.monotonic() - last_seal > 600
+            counts = run_due_work(seal=seal)
+            if seal:
+                last_seal = time.monotonic()
+            if options["verbosity"] > 1 and (counts["polls"] or counts["sealed_days"]):
+                self.stdout.write(
+                    f"Enqueued {counts['polls']} polls; sealed {counts['sealed_days']} archive days."
+                )
+            if once:
+                return
+            time.sleep(interval)

@@ -1,0 +1,21 @@
+from django.contrib import admin
+
+from .models import Entry
+
+
+@admin.register(Entry)
+class EntryAdmin(admin.ModelAdmin):
+    list_display = ["item", "account", "status", "assignee", "received_at"]
+    list_filter = ["status", "platform"]
+    readonly_fields = [
+        "item",
+        "account",
+        "unit",
+        "platform",
+        "received_at",
+        "status",
+        "status_changed_at",
+    ]
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

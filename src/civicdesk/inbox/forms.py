@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from civicdesk.accounts.models import Account
+from civicdesk.connectors.base import Platform
+from civicdesk.core.access import units_below
+from civicdesk.core.models import Unit
+
+from .models import Entry
+
+
+class InboxFilterForm(forms.Form):
+    unit = forms.ModelChoiceField(
+        queryset=Unit.objects.none(), required=False, empty_label="All units"
+    )
+    account = forms.ModelChoiceField(
+        queryset=Account.objects.none(), required=False, empty_label="All accounts"
+    )
+    platform = forms.ChoiceField(choices=[("", "All platforms"), *Platform.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("open", "Open (new + in progress)"), ("", "Any status"), *Entry.Status.choices],
+        required=False,
+        initial="open",
+    )
+    received_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    received_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(
+        self, *args: Any, units: QuerySet[Unit], accounts: QuerySet[Account], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
+
+    def filter(self, entries: QuerySet[Entry]) -> QuerySet[Entry]:
+        data = self.cleaned_data
+        if data.get("unit"):
+            entries = entries.filter(unit_id__in=units_below({data["unit"].pk}))
+        if data.get("account"):
+            entries = entries.filter(account=data["account"])
+        if data.get("platform"):
+            entries = entries.filter(platform=data["platform"])
+        status = data.get("status")
+        if status == "open":
+            entries = entries.exclude(status=Entry.Status.DONE)
+        elif status:
+            entries = entries.filter(status=status)
+        if data.get("received_from"):
+            entries = entries.filter(received_at__date__gte=data["received_from"])
+        if data.get("received_to"):
+            entries = entries.filter(received_at__date__lte=data["received_to"])
+        return entries

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from civicdesk.archive.models import Item
+from civicdesk.core import access
+from civicdesk.core.models import AuditEvent
+
+from .forms import InboxFilterForm
+from .models import Entry
+from .status import change_status
+
+PAGE_SIZE = 50
+
+
+def _entries_for(request: HttpRequest) -> QuerySet[Entry]:
+    return Entry.objects.filter(unit_id__in=access.visible_unit_ids(request.user)).select_related(
+        "item", "item__latest_version", "account", "unit", "assignee"
+    )
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def index(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(
+        request.GET or {"status": "open"},
+        units=access.visible_units(request.user),
+        accounts=access.visible_accounts(request.user).select_related("unit"),
+    )
+    entries = _entries_for(request)
+    entries = form.filter(entries) if form.is_valid() else entries.none()
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    template = (
+        "inbox/index.html#entry_list"
+        if request.htmx and request.htmx.target == "entry-list"
+        else "inbox/index.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = access.item_for(request.user, pk)
+    entry = Entry.objects.filter(item=item).select_related("assignee").first()
+    thread_id = item.thread_platform_id or item.platform_id
+    thread_items = list(
+        Item.objects.filter(account=item.account)
+        .filter(Q(thread_platform_id=thread_id) | Q(platform_id=thread_id))
+        .select_related("latest_version")
+        .order_by("created_at")[:200]
+    )
+    versions = list(item.versions.order_by("seq"))
+    history = AuditEvent.objects.filter(target_type="archive.item", target_id=str(item.pk))[:50]
+    return render(
+        request,
+        "inbox/item.html",
+        {
+            "item": item,
+            "entry": entry,
+            "thread": thread_items,
+            "versions": versions,
+            "history": history,
+        },
+    )
+
+
+@login_required
+@require_POST
+def set_status(request: HttpRequest, pk: int) -> HttpResponse:
+    item = access.item_for(request.user, pk)
+    entry = get_object_or_404(Entry, item=item)
+    status = request.POST.get("status", "")
+    if status not in Entry.Status.values:
+        return HttpResponse("Choose new, in progress or done.", status=400)
+    change_status(entry=entry, status=status, by=request.user, request=request)  # type: ignore[arg-type]
+    if request.htmx:
+        entry = _entries_for(request).get(pk=entry.pk)
+        template = (
+            "inbox/item.html#status_control"
+            if request.POST.get("from") == "detail"
+            else "inbox/index.html#entry_row"
+        )
+        return render(request, template, {"entry": entry, "item": item})
+    messages.success(request, f"Marked {entry.get_status_display().lower()}.")
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("inbox:index")

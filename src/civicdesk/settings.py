@@ -1,0 +1,182 @@
+"""Civic Desk settings, read from the environment.
+
+With no variables set you get the embedded setup: SQLite under ./var/, the database task queue
+and the bundled worker. Variables start with CIVICDESK_, except DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from environs import Env, EnvError
+
+env = Env()
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env.path("CIVICDESK_VAR_DIR", default=Path.cwd() / "var")).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret(name: str, *, generate_into: Path | None = None) -> str:
+    """A secret from NAME, from the file named by NAME_FILE, or (embedded setup) a generated file."""
+    if value := env.str(name, default=""):
+        return value
+    if path := env.str(f"{name}_FILE", default=""):
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"{name}_FILE points to {path!r}, which cannot be read: {exc}."
+            ) from exc
+    if generate_into is None:
+        raise ImproperlyConfigured(f"Set {name} (or {name}_FILE).")
+    if not generate_into.exists():
+        generate_into.write_text(secrets.token_urlsafe(50))
+        generate_into.chmod(0o600)
+    return generate_into.read_text().strip()
+
+
+try:
+    DEBUG = env.bool("CIVICDESK_DEBUG", default=False)
+    SECRET_KEY = _secret("CIVICDESK_SECRET_KEY", generate_into=VAR_DIR / "secret_key")
+    # Credentials are encrypted with these Fernet keys; the first encrypts, all decrypt (rotation).
+    CREDENTIAL_KEYS = env.list("CIVICDESK_CREDENTIAL_KEYS", default=[])
+    ALLOWED_HOSTS = env.list("CIVICDESK_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+    CSRF_TRUSTED_ORIGINS = env.list("CIVICDESK_CSRF_TRUSTED_ORIGINS", default=[])
+    DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'civicdesk.sqlite3'}")
+    TASK_BACKEND = env.str("CIVICDESK_TASK_BACKEND", default="database")
+    REDIS_URL = env.str("CIVICDESK_REDIS_URL", default="redis://127.0.0.1:6379/0")
+    EMAIL_URL_HOST = env.str("CIVICDESK_SMTP_HOST", default="localhost")
+    EMAIL_PORT = env.int("CIVICDESK_SMTP_PORT", default=25)
+    DEFAULT_FROM_EMAIL = env.str("CIVICDESK_FROM_EMAIL", default="civicdesk@localhost")
+    TIME_ZONE = env.str("CIVICDESK_TIME_ZONE", default="America/Chicago")
+    # How long a poll may go silent before its account is handed to another worker.
+    POLL_LEASE_SECONDS = env.int("CIVICDESK_POLL_LEASE_SECONDS", default=300)
+except EnvError as exc:
+    raise ImproperlyConfigured(f"Bad Civic Desk setting: {exc}") from exc
+
+if TASK_BACKEND not in {"database", "rq", "immediate"}:
+    raise ImproperlyConfigured(
+        f"CIVICDESK_TASK_BACKEND must be 'database', 'rq' or 'immediate', not {TASK_BACKEND!r}."
+    )
+
+EMAIL_HOST = EMAIL_URL_HOST
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "django_tasks",
+    "django_tasks_db",
+    "civicdesk.core",
+    "civicdesk.accounts",
+    "civicdesk.connectors",
+    "civicdesk.archive",
+    "civicdesk.inbox",
+    "civicdesk.demo",
+]
+if TASK_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "civicdesk.urls"
+WSGI_APPLICATION = "civicdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while the worker writes; IMMEDIATE takes the write lock at
+    # BEGIN so two writers queue on busy_timeout instead of failing half-way through.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if TASK_BACKEND == "rq":
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+elif TASK_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "inbox:index"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if DEBUG:
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "civicdesk": {
+            "handlers": ["console"],
+            "level": env.str("CIVICDESK_LOG_LEVEL", default="INFO"),
+        },
+    },
+}

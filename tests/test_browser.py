@@ -1,0 +1,111 @@
+"""A person signs in, opens the inbox, opens an item and marks it done, in a real browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from playwright.sync_api import expect, sync_playwright
+
+from civicdesk.archive.ingest import store_records
+from civicdesk.core.models import AuditEvent
+from civicdesk.inbox import intake
+from civicdesk.inbox.models import Entry
+from civicdesk.testing.factories import record
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CIVICDESK_CHROMIUM", "/usr/bin/chromium")
+# Without these, Chromium reaches out to the network at start; this machine has none.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are
+    # still synchronous, so Django's guard against async-context queries does not apply.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}; run: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+def test_sign_in_open_an_item_and_mark_it_done(browser, live_server, agency, flushable_archive):
+    with transaction.atomic():
+        report = store_records(
+            account=agency.district_account,
+            records=[
+                record(
+                    "c1", "Is the bus route 14 running late today?", author_name="Dana Whitfield"
+                ),
+                record(
+                    "c2",
+                    "<script>alert('x')</script> thanks for the snow day notice",
+                    author_name="Tom K",
+                ),
+                record(
+                    "c3",
+                    "¿A qué hora abre la escuela mañana?",
+                    author_name="Rosa Jiménez",
+                    language="es",
+                ),
+            ],
+            source="poll",
+        )
+        intake.receive(item_ids=report.created_item_ids)
+    dialogs: list[str] = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    page.goto(f"{live_server.url}/inbox/")
+    page.get_by_label("Username").fill("district_admin")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    expect(page.get_by_text("3 items")).to_be_visible()
+    expect(page.get_by_text("<script>alert('x')</script> thanks")).to_be_visible()
+    screenshots = Path(settings.VAR_DIR) / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshots / "inbox.png"), full_page=True)
+
+    # Keyboard: j selects the first row, e marks it done in place.
+    page.keyboard.press("j")
+    first = page.locator("[data-entry]").first
+    expect(first).to_have_class("entry status-new selected")
+    page.keyboard.press("e")
+    expect(page.locator("[data-entry].status-done")).to_have_count(1)
+
+    page.get_by_role("link", name="Dana Whitfield: Is the bus route 14 running late today?").click()
+    expect(page.get_by_role("heading", name="Comment on Riverbend USD")).to_be_visible()
+    expect(page.get_by_role("heading", name="Archived versions")).to_be_visible()
+    page.get_by_role("button", name="Mark done").click()
+    expect(page.get_by_text("Status: Done")).to_be_visible()
+    page.screenshot(path=str(screenshots / "item.png"), full_page=True)
+
+    assert dialogs == [], "no script from user content ever ran"
+    assert Entry.objects.filter(status=Entry.Status.DONE).count() == 2
+    assert (
+        AuditEvent.objects.filter(
+            action="inbox.status_changed", actor_name="district_admin"
+        ).count()
+        == 2
+    )
