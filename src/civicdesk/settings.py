@@ -46,7 +46,9 @@ try:
     CREDENTIAL_KEYS = env.list("CIVICDESK_CREDENTIAL_KEYS", default=[])
     ALLOWED_HOSTS = env.list("CIVICDESK_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
     CSRF_TRUSTED_ORIGINS = env.list("CIVICDESK_CSRF_TRUSTED_ORIGINS", default=[])
-    DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'civicdesk.sqlite3'}")
+    DATABASE_URL = (
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'civicdesk.sqlite3'}"
+    )
     TASK_BACKEND = env.str("CIVICDESK_TASK_BACKEND", default="database")
     REDIS_URL = env.str("CIVICDESK_REDIS_URL", default="redis://127.0.0.1:6379/0")
     EMAIL_URL_HOST = env.str("CIVICDESK_SMTP_HOST", default="localhost")
@@ -154,6 +156,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -24,21 +24,16 @@ def store(account, records):
 
 
 def tamper(sql: str, params=()):
-    """What someone with direct database access could do: lift the guard, change, restore it."""
-    vendor = connection.vendor
+    """What someone with superuser access to the database could do: lift the guard and change rows."""
     with connection.cursor() as cursor:
-        if vendor == "sqlite":
+        if connection.vendor == "sqlite":
             cursor.execute("DROP TRIGGER archive_itemversion_no_update")
             cursor.execute("DROP TRIGGER archive_itemversion_no_delete")
+            cursor.execute(sql, params)
         else:
-            cursor.execute(
-                "ALTER TABLE archive_itemversion DISABLE TRIGGER archive_itemversion_no_change"
-            )
-        cursor.execute(sql, params)
-        if vendor != "sqlite":
-            cursor.execute(
-                "ALTER TABLE archive_itemversion ENABLE TRIGGER archive_itemversion_no_change"
-            )
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute(sql, params)
+            cursor.execute("SET LOCAL session_replication_role = origin")
 
 
 class TestVerifyArchive:

@@ -29,7 +29,6 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         last_seal = 0.0
         while self.running:
-            close_old_connections()
             seal = time.monotonic() - last_seal > 600
             counts = run_due_work(seal=seal)
             if seal:
@@ -41,3 +40,4 @@ class Command(BaseCommand):
             if once:
                 return
             time.sleep(interval)
+            close_old_connections()

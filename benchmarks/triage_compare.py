@@ -1,0 +1,250 @@
+"""Compare the shipped triage models with local peers and a TF-IDF + logistic-regression baseline.
+
+Run: python benchmarks/triage_compare.py [--data DIR] > comparison.md
+Needs the triage-train extra (scikit-learn) for the baseline; peers are optional
+(alt-profanity-check, better-profanity, vaderSentiment) and skipped when not installed.
+Every number is on a validation or held-out split (never a test split). Ours is scored through
+evaluation.evaluate_file, the function behind `civicdesk eval`.
+Sentiment: the shipped head also trains on the TweetEval validation split, so its row comes
+from the 5-fold cross-validation recorded with the artifact, and the baseline uses the same folds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from civicdesk.triage import corpora, metrics, trainsets  # noqa: E402
+from civicdesk.triage.artifacts import ARTIFACT_DIR, load_head  # noqa: E402
+from civicdesk.triage.corpora import Split  # noqa: E402
+from civicdesk.triage.evaluation import evaluate_file  # noqa: E402
+
+Scorer = Callable[[list[str]], list[float]]
+
+
+def peers() -> dict[str, Scorer]:
+    found: dict[str, Scorer] = {}
+    try:
+        from profanity_check import predict_prob
+
+        found["alt-profanity-check"] = lambda texts: [float(p) for p in predict_prob(texts)]
+    except ImportError:
+        pass
+    try:
+        from better_profanity import profanity
+
+        profanity.load_censor_words()
+        found["better-profanity"] = lambda texts: [
+            float(profanity.contains_profanity(t)) for t in texts
+        ]
+    except ImportError:
+        pass
+    return found
+
+
+def vader() -> Callable[[list[str]], list[str]] | None:
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError:
+        return None
+    analyzer = SentimentIntensityAnalyzer()
+
+    def label(text: str) -> str:
+        c = analyzer.polarity_scores(text)["compound"]
+        return "positive" if c >= 0.05 else "negative" if c <= -0.05 else "neutral"
+
+    return lambda texts: [label(t) for t in texts]
+
+
+def baseline(train: Split) -> Callable[[list[str]], np.ndarray]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(
+        TfidfVectorizer(), LogisticRegression(max_iter=2000, class_weight="balanced")
+    )
+    model.fit(train.texts, [str(y) for y in train.labels])
+    return model
+
+
+def write_csv(split: Split, directory: Path, name: str) -> Path:
+    path = directory / f"{name}.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(zip(split.texts, split.labels, strict=True))
+    return path
+
+
+def row(signal: str, dataset: str, system: str, m: dict) -> str:
+    cells = [
+        m.get("macro_f1"),
+        m.get("macro_recall"),
+        m.get("precision"),
+        m.get("recall"),
+        m.get("roc_auc"),
+    ]
+    shown = ["" if v is None else f"{v:.3f}" for v in cells]
+    return f"| {signal} | {dataset} | {system} | " + " | ".join(shown) + " |"
+
+
+def binary_peer_metrics(scores: list[float], labels: list[int]) -> dict:
+    return metrics.binary_metrics(labels, scores, 0.5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", type=Path, default=corpora.DEFAULT_DATA_DIR)
+    args = parser.parse_args()
+    d = args.data
+    found_peers = peers()
+    profanity_like = {"profanity", "offensive", "harassment", "hate"}
+    print(
+        "| signal | data (validation / held-out) | system | macro-F1 | macro-recall | precision | recall | ROC-AUC |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        for signal in [
+            "threat",
+            "self_harm",
+            "harassment",
+            "hate",
+            "offensive",
+            "profanity",
+            "spam",
+            "question",
+            "complaint",
+            "emotion",
+        ]:
+            data = trainsets.signal_data(signal, d, seed=0)
+            base = baseline(data.train)
+            for name, split in data.vals.items():
+                if name == "spam_all":
+                    continue
+                path = write_csv(split, tmpdir, f"{signal}_{name}")
+                print(
+                    row(
+                        signal,
+                        name,
+                        "**civic desk**",
+                        evaluate_file(signal, path, progress=lambda *_: None),
+                    ),
+                    flush=True,
+                )
+                if signal == "emotion":
+                    pred = list(base.predict(split.texts))
+                    print(
+                        row(
+                            signal,
+                            name,
+                            "tf-idf+LR",
+                            metrics.multiclass_metrics(
+                                [str(y) for y in split.labels],
+                                pred,
+                                sorted(set(map(str, split.labels))),
+                            ),
+                        )
+                    )
+                    continue
+                labels = [int(y) for y in split.labels]
+                probs = base.predict_proba(split.texts)[:, list(base.classes_).index("1")]
+                print(row(signal, name, "tf-idf+LR", metrics.binary_metrics(labels, probs, 0.5)))
+                if signal in profanity_like:
+                    for peer, scorer in found_peers.items():
+                        print(
+                            row(
+                                signal, name, peer, binary_peer_metrics(scorer(split.texts), labels)
+                            )
+                        )
+        # Sentiment: cross-validated on TweetEval val (see the module docstring).
+        sentiment = trainsets.signal_data("sentiment", d, seed=0)
+        val = sentiment.vals["tweeteval_sentiment"]
+        cv = load_head("sentiment", ARTIFACT_DIR).meta["validation"]["tweeteval_sentiment"]
+        print(row("sentiment", "tweeteval_sentiment (5-fold CV)", "**civic desk**", cv))
+        folds = np.array([int(hashlib.sha256(t.encode()).hexdigest(), 16) % 5 for t in val.texts])
+        pred = np.empty(len(val), dtype=object)
+        for k in range(5):
+            train = Split(
+                sentiment.train.texts
+                + [t for t, f in zip(val.texts, folds, strict=True) if f != k],
+                sentiment.train.labels
+                + [y for y, f in zip(val.labels, folds, strict=True) if f != k],
+            )
+            pred[folds == k] = baseline(train).predict(
+                [t for t, f in zip(val.texts, folds, strict=True) if f == k]
+            )
+        classes = ["negative", "neutral", "positive"]
+        print(
+            row(
+                "sentiment",
+                "tweeteval_sentiment (5-fold CV)",
+                "tf-idf+LR",
+                metrics.multiclass_metrics(val.labels, list(pred), classes),
+            )
+        )
+        if (vader_label := vader()) is not None:
+            print(
+                row(
+                    "sentiment",
+                    "tweeteval_sentiment",
+                    "vaderSentiment",
+                    metrics.multiclass_metrics(val.labels, vader_label(val.texts), classes),
+                )
+            )
+        # PII and language: rules and lingua, no trained baseline.
+        pii_rows = corpora.presidio(d, "val")
+        pii = Split([r["text"] for r in pii_rows], [r["has_personal_pii"] for r in pii_rows])
+        print(
+            row(
+                "pii",
+                "presidio_pii_synth val (has_personal_pii)",
+                "**civic desk**",
+                evaluate_file("pii", write_csv(pii, tmpdir, "pii"), progress=lambda *_: None),
+            )
+        )
+        langs = corpora.umsab_language(d, "val")
+        kept = Split(
+            *zip(
+                *[(t, y) for t, y in zip(langs.texts, langs.labels, strict=True) if y != "hi-Latn"],
+                strict=True,
+            )
+        )
+        print(
+            row(
+                "language",
+                "umsab_langid val (7 languages)",
+                "**civic desk**",
+                evaluate_file(
+                    "language", write_csv(kept, tmpdir, "lang"), progress=lambda *_: None
+                ),
+            )
+        )
+        english = corpora.global_english(d, "val")
+        as_codes = Split(english.texts, ["en" if y else "other" for y in english.labels])
+        from civicdesk.triage.language import detect_languages
+
+        detected = ["en" if c == "en" else "other" for c in detect_languages(as_codes.texts)]
+        print(
+            row(
+                "language",
+                "umass_global_english val (is English)",
+                "**civic desk**",
+                metrics.multiclass_metrics(as_codes.labels, detected, ["en", "other"]),
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,347 @@
+"""Facebook Pages through the Graph API.
+
+Reads the Page feed newest first with each post's comments and replies (``filter=stream``)
+nested in the same call. A new comment on an older post does not move the post up the feed, so
+every sweep re-reads the posts of the last ``lookback_days`` (default 7) before the previous
+sweep's newest post; ingest stores a version only when something changed, so re-reading is
+cheap for the archive. Webhooks (``feed`` field) deliver changes sooner; this poll is the
+reconciliation that catches what a dropped webhook missed.
+
+Facebook reports no edit time for comments, so ``edited_at`` stays empty and an edit shows up as
+a new version with new text.
+
+Options: ``page_id``, ``api_version`` (default :data:`meta.DEFAULT_API_VERSION`),
+``lookback_days``. Credentials: ``page_access_token``, optional ``app_secret`` (sends
+``appsecret_proof``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from civicdesk.connectors.base import (
+    Capability,
+    ConnectorError,
+    FetchPage,
+    ItemGone,
+    ItemKind,
+    ItemRecord,
+    MediaRef,
+    OutgoingPost,
+    Platform,
+)
+from civicdesk.connectors.cursors import (
+    StreamPage,
+    Sweep,
+    position_before,
+    position_of,
+    read_streams,
+)
+from civicdesk.connectors.http import ApiResponse, HttpConnector, PlatformClient
+from civicdesk.connectors.meta import (
+    DEFAULT_API_VERSION,
+    GraphList,
+    appsecret_proof,
+    graph_error_classifier,
+)
+
+MAX_PAGE = 100
+MAX_THREAD_PAGES = 50
+DEFAULT_LOOKBACK_DAYS = 7
+COMMENT_FIELDS = (
+    "id,message,created_time,from{id,name},parent{id},permalink_url,is_hidden,attachment"
+)
+POST_FIELDS = (
+    "id,message,created_time,from{id,name},permalink_url,"
+    "attachments{media_type,media,url,description},"
+    f"comments.filter(stream).order(reverse_chronological).limit(100){{{COMMENT_FIELDS}}}"
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class GraphActor(_Model):
+    id: str = ""
+    name: str = ""
+
+
+class GraphRef(_Model):
+    id: str
+
+
+class FacebookComment(_Model):
+    id: str
+    message: str = ""
+    created_time: datetime
+    # Absent when the commenter's privacy settings hide them from the app.
+    from_: GraphActor = Field(default_factory=GraphActor, alias="from")
+    parent: GraphRef | None = None
+    permalink_url: str = ""
+    is_hidden: bool = False
+    attachment: dict[str, Any] | None = None
+
+
+class FacebookPost(_Model):
+    id: str
+    message: str = ""
+    created_time: datetime
+    from_: GraphActor = Field(default_factory=GraphActor, alias="from")
+    permalink_url: str = ""
+    attachments: dict[str, Any] | None = None
+    comments: dict[str, Any] | None = None
+
+
+class PublishedId(_Model):
+    id: str
+    post_id: str = ""
+
+
+class FacebookConnector(HttpConnector):
+    platform: ClassVar[Platform] = Platform.FACEBOOK
+    capabilities = frozenset(
+        {
+            Capability.READ_POSTS,
+            Capability.READ_COMMENTS,
+            Capability.FETCH_THREAD,
+            Capability.REPLY,
+            Capability.HIDE,
+            Capability.DELETE,
+            Capability.PUBLISH,
+            Capability.PUBLISH_MEDIA,
+            Capability.METRICS,
+        }
+    )
+
+    @property
+    def http(self) -> PlatformClient:
+        if not hasattr(self, "_http"):
+            token = str(self.credentials["page_access_token"])
+            params = None
+            if self.credentials.get("app_secret"):
+                params = {
+                    "appsecret_proof": appsecret_proof(
+                        access_token=token, app_secret=str(self.credentials["app_secret"])
+                    )
+                }
+            version = str(self.options.get("api_version", DEFAULT_API_VERSION))
+            self._http = self.make_client(
+                base_url=f"https://graph.facebook.com/{version}",
+                headers={"Authorization": f"Bearer {token}"},
+                params=params,
+                classify_error=graph_error_classifier(self.platform),
+            )
+        return self._http
+
+    @property
+    def page_id(self) -> str:
+        return str(self.options["page_id"])
+
+    def fetch_new(self, *, cursor: str, limit: int) -> FetchPage:
+        return read_streams(
+            platform=self.platform, cursor=cursor, limit=limit, readers={"feed": self._read_feed}
+        )
+
+    def fetch_thread(self, *, platform_id: str) -> list[ItemRecord]:
+        """The post ``platform_id`` and all of its comments and replies, oldest first."""
+        post = self.http.get(
+            f"/{platform_id}",
+            params={"fields": "id,message,created_time,from{id,name},permalink_url"},
+            item_id=platform_id,
+        )
+        records = [self._post_record(post.body, post)]
+        params: dict[str, Any] = {
+            "fields": COMMENT_FIELDS,
+            "filter": "stream",
+            "order": "chronological",
+            "limit": MAX_PAGE,
+        }
+        for _ in range(MAX_THREAD_PAGES):
+            response = self.http.get(f"/{platform_id}/comments", params=params, item_id=platform_id)
+            listing = response.parse(GraphList)
+            records += [
+                self._comment_record(raw, response, post_id=platform_id) for raw in listing.data
+            ]
+            if not listing.after:
+                break
+            params = {**params, "after": listing.after}
+        return records
+
+    def reply(self, *, parent_platform_id: str, post: OutgoingPost) -> ItemRecord:
+        form: dict[str, Any] = {"message": post.text}
+        images = [m for m in post.media if m.kind == "image"]
+        if images:
+            form["attachment_url"] = images[0].url  # a comment carries at most one image
+        response = self.http.post(
+            f"/{parent_platform_id}/comments", data=form, item_id=parent_platform_id
+        )
+        created = response.parse(PublishedId)
+        return ItemRecord(
+            platform_id=created.id,
+            kind=ItemKind.REPLY,
+            text=post.text,
+            created_at=self.now(),
+            author_name=self.handle,
+            author_platform_id=self.page_id,
+            parent_platform_id=parent_platform_id,
+            media=tuple(images[:1]),
+            raw=response.body,
+        )
+
+    def hide(self, *, platform_id: str, hidden: bool = True) -> None:
+        self.http.post(
+            f"/{platform_id}",
+            data={"is_hidden": "true" if hidden else "false"},
+            item_id=platform_id,
+        )
+
+    def delete(self, *, platform_id: str) -> None:
+        try:
+            self.http.delete(f"/{platform_id}", item_id=platform_id)
+        except ItemGone:
+            return
+
+    def publish(self, *, post: OutgoingPost) -> ItemRecord:
+        videos = [m for m in post.media if m.kind == "video"]
+        images = [m for m in post.media if m.kind in ("image", "gif")]
+        if videos and (images or len(videos) > 1):
+            raise ConnectorError(
+                "A Facebook post can carry one video or several images, not both.", permanent=True
+            )
+        if videos:
+            response = self.http.post(
+                f"/{self.page_id}/videos",
+                data={"file_url": videos[0].url, "description": post.text},
+            )
+        elif len(images) == 1:
+            response = self.http.post(
+                f"/{self.page_id}/photos",
+                data={
+                    "url": images[0].url,
+                    "caption": post.text,
+                    "alt_text_custom": images[0].alt_text,
+                },
+            )
+        elif images:
+            # Several photos: upload each unpublished (with its own alt text), then one post.
+            photo_ids = [
+                self.http.post(
+                    f"/{self.page_id}/photos",
+                    data={
+                        "url": image.url,
+                        "published": "false",
+                        "alt_text_custom": image.alt_text,
+                    },
+                )
+                .parse(PublishedId)
+                .id
+                for image in images
+            ]
+            form: dict[str, Any] = {"message": post.text}
+            for index, photo_id in enumerate(photo_ids):
+                form[f"attached_media[{index}]"] = f'{{"media_fbid":"{photo_id}"}}'
+            response = self.http.post(f"/{self.page_id}/feed", data=form)
+        else:
+            response = self.http.post(f"/{self.page_id}/feed", data={"message": post.text})
+        created = response.parse(PublishedId)
+        return ItemRecord(
+            platform_id=created.post_id or created.id,
+            kind=ItemKind.POST,
+            text=post.text,
+            created_at=self.now(),
+            author_name=self.handle,
+            author_platform_id=self.page_id,
+            media=post.media,
+            raw=response.body,
+        )
+
+    def metrics(self, *, platform_id: str) -> dict[str, int]:
+        response = self.http.get(
+            f"/{platform_id}",
+            params={
+                "fields": "shares,reactions.summary(total_count).limit(0),"
+                "comments.summary(total_count).limit(0)"
+            },
+            item_id=platform_id,
+        )
+        body = response.body or {}
+        return {
+            "reactions": int(
+                ((body.get("reactions") or {}).get("summary") or {}).get("total_count", 0)
+            ),
+            "comments": int(
+                ((body.get("comments") or {}).get("summary") or {}).get("total_count", 0)
+            ),
+            "shares": int((body.get("shares") or {}).get("count", 0)),
+        }
+
+    def _read_feed(self, sweep: Sweep, limit: int) -> StreamPage:
+        params: dict[str, Any] = {"fields": POST_FIELDS, "limit": max(1, min(limit, MAX_PAGE))}
+        if sweep.page:
+            params["after"] = sweep.page
+        response = self.http.get(f"/{self.page_id}/feed", params=params)
+        listing = response.parse(GraphList)
+        lookback = timedelta(days=int(self.options.get("lookback_days", DEFAULT_LOOKBACK_DAYS)))
+        floor = position_before(sweep.watermark, lookback)
+        records: list[ItemRecord] = []
+        seen: list[str] = []
+        reached = False
+        for raw in reversed(listing.data):  # oldest first
+            post = response.parse(FacebookPost, raw)
+            position = position_of(post.created_time)
+            if floor and position <= floor:
+                reached = True
+                continue
+            seen.append(position)
+            records.append(self._post_record(raw, response))
+            comments = GraphList.model_validate(post.comments or {"data": []}).data
+            # Nested comments come newest first (reverse_chronological keeps the newest in the
+            # first 100); the page goes out oldest first.
+            records += [
+                self._comment_record(c, response, post_id=post.id) for c in reversed(comments)
+            ]
+        next_sweep = sweep.advance(seen=seen, next_page=listing.after, reached_watermark=reached)
+        return StreamPage(records, next_sweep, has_more=bool(next_sweep.page))
+
+    def _post_record(self, raw: dict[str, Any], response: ApiResponse) -> ItemRecord:
+        post = response.parse(FacebookPost, raw)
+        media: list[MediaRef] = []
+        for attachment in (post.attachments or {}).get("data") or []:
+            image = ((attachment.get("media") or {}).get("image") or {}).get("src")
+            if image:
+                kind = "video" if "video" in str(attachment.get("media_type", "")) else "image"
+                media.append(MediaRef(url=str(image), kind=kind))
+        return ItemRecord(
+            platform_id=post.id,
+            kind=ItemKind.POST,
+            text=post.message,
+            created_at=post.created_time,
+            author_name=post.from_.name,
+            author_platform_id=post.from_.id,
+            url=post.permalink_url,
+            media=tuple(media),
+            raw=raw,
+        )
+
+    def _comment_record(
+        self, raw: dict[str, Any], response: ApiResponse, *, post_id: str
+    ) -> ItemRecord:
+        comment = response.parse(FacebookComment, raw)
+        image = ((comment.attachment or {}).get("media") or {}).get("image") or {}
+        return ItemRecord(
+            platform_id=comment.id,
+            kind=ItemKind.REPLY if comment.parent else ItemKind.COMMENT,
+            text=comment.message,
+            created_at=comment.created_time,
+            author_name=comment.from_.name,
+            author_platform_id=comment.from_.id,
+            url=comment.permalink_url,
+            parent_platform_id=comment.parent.id if comment.parent else post_id,
+            media=(MediaRef(url=str(image["src"])),) if image.get("src") else (),
+            is_hidden=comment.is_hidden,
+            raw=raw,
+        )

@@ -1,0 +1,205 @@
+"""Writing to Bluesky: replies, hiding through the threadgate, posts with alt text, sessions."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import respx
+
+from civicdesk.connectors.base import ConnectorError, ItemKind, MediaRef, OutgoingPost
+from civicdesk.connectors.bluesky import BlueskyConnector, facets_for
+from civicdesk.connectors.tests.contract_cases import build, payload
+
+PDS = "https://bsky.social/xrpc"
+DID = "did:plc:agencyelmcity0000000000"
+REPLY = "at://did:plc:u5cwb2mwiv2bfq53cjufe6yn/app.bsky.feed.post/3k44aaaaaaa2c"
+ROOT = f"at://{DID}/app.bsky.feed.post/3k43tv4rft22g"
+IMAGE = "https://media.civicdesk.example/pool.jpg"
+
+
+@pytest.fixture
+def bluesky() -> BlueskyConnector:
+    connector = build(
+        BlueskyConnector,
+        [],
+        credentials={"did": DID, "access_jwt": "a", "refresh_jwt": "r"},
+        options={},
+    )
+    assert isinstance(connector, BlueskyConnector)
+    return connector
+
+
+def sent_json(route: respx.Route) -> dict:
+    return json.loads(route.calls.last.request.content)
+
+
+def test_hiding_a_reply_adds_it_to_the_roots_threadgate(bluesky: BlueskyConnector) -> None:
+    with respx.mock() as router:
+        router.get(url__regex=rf"{PDS}/app\.bsky\.feed\.getPosts.*").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "get_posts_reply"))
+        )
+        router.get(url__regex=rf"{PDS}/com\.atproto\.repo\.getRecord.*").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "threadgate_record"))
+        )
+        put = router.post(f"{PDS}/com.atproto.repo.putRecord").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "put_record"))
+        )
+        bluesky.hide(platform_id=REPLY)
+    body = sent_json(put)
+    assert body["rkey"] == "3k43tv4rft22g"
+    assert body["collection"] == "app.bsky.feed.threadgate"
+    assert body["record"]["hiddenReplies"] == [REPLY]
+    assert body["record"]["post"] == ROOT
+    assert "allow" not in body["record"]  # hiding must not restrict who may reply
+    assert body["swapRecord"] == "bafyreigate"
+
+
+def test_unhiding_creates_no_rule_when_the_thread_had_no_threadgate(
+    bluesky: BlueskyConnector,
+) -> None:
+    with respx.mock() as router:
+        router.get(url__regex=rf"{PDS}/app\.bsky\.feed\.getPosts.*").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "get_posts_reply"))
+        )
+        router.get(url__regex=rf"{PDS}/com\.atproto\.repo\.getRecord.*").mock(
+            return_value=httpx.Response(400, json=payload("bluesky", "record_not_found"))
+        )
+        put = router.post(f"{PDS}/com.atproto.repo.putRecord").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "put_record"))
+        )
+        bluesky.hide(platform_id=REPLY, hidden=False)
+    body = sent_json(put)
+    assert body["record"]["hiddenReplies"] == []
+    assert body["swapRecord"] is None
+
+
+def test_a_reply_points_at_the_thread_root_and_its_parent(bluesky: BlueskyConnector) -> None:
+    with respx.mock() as router:
+        router.get(url__regex=rf"{PDS}/app\.bsky\.feed\.getPosts.*").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "get_posts_reply"))
+        )
+        create = router.post(f"{PDS}/com.atproto.repo.createRecord").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "create_record"))
+        )
+        record = bluesky.reply(
+            parent_platform_id=REPLY,
+            post=OutgoingPost(text="Yes, 9 to 5. https://elm.example/pool"),
+        )
+    sent = sent_json(create)["record"]
+    assert sent["reply"]["root"]["uri"] == ROOT
+    assert sent["reply"]["parent"] == {"uri": REPLY, "cid": "bafyreib2"}
+    assert sent["facets"][0]["features"][0]["uri"] == "https://elm.example/pool"
+    assert record.kind == ItemKind.REPLY
+    assert record.platform_id == f"at://{DID}/app.bsky.feed.post/3k44bbbbbbb2a"
+
+
+def test_publishing_an_image_carries_its_alt_text(bluesky: BlueskyConnector) -> None:
+    with respx.mock() as router:
+        router.get(IMAGE).mock(
+            return_value=httpx.Response(
+                200, content=b"\xff\xd8", headers={"Content-Type": "image/jpeg"}
+            )
+        )
+        blob = router.post(f"{PDS}/com.atproto.repo.uploadBlob").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "upload_blob"))
+        )
+        create = router.post(f"{PDS}/com.atproto.repo.createRecord").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "create_record"))
+        )
+        bluesky.publish(
+            post=OutgoingPost(
+                text="Pool schedule",
+                language="en",
+                media=(MediaRef(url=IMAGE, alt_text="Lifeguard stand"),),
+            )
+        )
+    assert blob.calls.last.request.headers["Content-Type"] == "image/jpeg"
+    embed = sent_json(create)["record"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.images"
+    assert embed["images"][0]["alt"] == "Lifeguard stand"
+    assert embed["images"][0]["image"]["ref"]["$link"].startswith("bafkrei")
+
+
+def test_an_image_without_alt_text_is_refused_before_anything_is_sent(
+    bluesky: BlueskyConnector,
+) -> None:
+    with respx.mock(), pytest.raises(ConnectorError) as caught:
+        bluesky.publish(post=OutgoingPost(text="Pool", media=(MediaRef(url=IMAGE),)))
+    assert caught.value.message == "Bluesky requires alt text on every image; add it and try again."
+
+
+def test_only_the_accounts_own_posts_can_be_deleted(bluesky: BlueskyConnector) -> None:
+    with pytest.raises(ConnectorError) as caught:
+        bluesky.delete(platform_id=REPLY)
+    assert "hide the reply instead" in caught.value.message
+    with respx.mock() as router:
+        route = router.post(f"{PDS}/com.atproto.repo.deleteRecord").mock(
+            return_value=httpx.Response(200, json={})
+        )
+        bluesky.delete(platform_id=ROOT)
+    assert sent_json(route) == {
+        "repo": DID,
+        "collection": "app.bsky.feed.post",
+        "rkey": "3k43tv4rft22g",
+    }
+
+
+def test_an_expired_session_is_refreshed_once_and_the_call_repeated(
+    bluesky: BlueskyConnector,
+) -> None:
+    with respx.mock() as router:
+        listing = router.get(
+            url__regex=rf"{PDS}/app\.bsky\.notification\.listNotifications.*"
+        ).mock(
+            side_effect=[
+                httpx.Response(400, json=payload("bluesky", "expired_token")),
+                httpx.Response(200, json=payload("bluesky", "notifications_page2")),
+            ]
+        )
+        refresh = router.post(f"{PDS}/com.atproto.server.refreshSession").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "refresh_session"))
+        )
+        page = bluesky.fetch_new(cursor="", limit=50)
+    assert refresh.calls.last.request.headers["Authorization"] == "Bearer r"
+    assert listing.calls.last.request.headers["Authorization"] == "Bearer new-access-jwt"
+    assert len(page.items) == 1
+    assert bluesky.current_credentials == {
+        "did": DID,
+        "access_jwt": "new-access-jwt",
+        "refresh_jwt": "new-refresh-jwt",
+    }
+
+
+def test_a_thread_marks_replies_the_agency_hid(bluesky: BlueskyConnector) -> None:
+    with respx.mock() as router:
+        router.get(url__regex=rf"{PDS}/app\.bsky\.feed\.getPostThread.*").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "post_thread"))
+        )
+        thread = bluesky.fetch_thread(platform_id=ROOT)
+    assert [(r.kind, r.is_hidden) for r in thread] == [
+        (ItemKind.POST, False),
+        (ItemKind.REPLY, False),
+        (ItemKind.REPLY, True),
+    ]
+
+
+def test_a_thread_that_is_not_found_is_a_deletion(bluesky: BlueskyConnector) -> None:
+    from civicdesk.connectors.base import ItemGone
+
+    with respx.mock() as router:
+        router.get(url__regex=rf"{PDS}/app\.bsky\.feed\.getPostThread.*").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "thread_not_found"))
+        )
+        with pytest.raises(ItemGone):
+            bluesky.fetch_thread(platform_id=REPLY)
+
+
+def test_facets_count_utf8_bytes_not_characters() -> None:
+    text = "Café ☕ #ElmCity https://elm.example"
+    (tag,) = [f for f in facets_for(text) if f["features"][0]["$type"].endswith("#tag")]
+    (link,) = [f for f in facets_for(text) if f["features"][0]["$type"].endswith("#link")]
+    encoded = text.encode()
+    assert encoded[tag["index"]["byteStart"] : tag["index"]["byteEnd"]] == b"#ElmCity"
+    assert encoded[link["index"]["byteStart"] : link["index"]["byteEnd"]] == b"https://elm.example"
