@@ -46,6 +46,8 @@ try:
     CREDENTIAL_KEYS = env.list("CIVICDESK_CREDENTIAL_KEYS", default=[])
     ALLOWED_HOSTS = env.list("CIVICDESK_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
     CSRF_TRUSTED_ORIGINS = env.list("CIVICDESK_CSRF_TRUSTED_ORIGINS", default=[])
+    # Seconds a database connection is kept open between requests (0: close after each).
+    DB_CONN_MAX_AGE = env.int("CIVICDESK_DB_CONN_MAX_AGE", default=60)
     DATABASE_URL = (
         env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'civicdesk.sqlite3'}"
     )
@@ -119,7 +121,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; IMMEDIATE takes the write lock at
     # BEGIN so two writers queue on busy_timeout instead of failing half-way through.
