@@ -143,7 +143,11 @@ def police() -> None:
     texts = [html.unescape(r["text"]) for r in rows if r["is_retweet"] == "false"][:80]
     posts = posts_for("Riverbend Police Tips", "RiverbendPDTips", texts, "rpd-x")
     with gzip.open(DATA / "publicstuff_311" / "requests.csv.gz", "rt", encoding="utf-8") as f:
-        requests = [r for r in csv.DictReader(f) if len(r["description"]) > 25]
+        requests = [
+            r
+            for r in csv.DictReader(f)
+            if len(r["description"]) > 25 and "without a description" not in r["description"]
+        ]
     wanted = {
         "Driver Complaint",
         "Noise Complaint",

@@ -79,7 +79,7 @@ def test_sign_in_open_an_item_and_mark_it_done(live_server, agency, flushable_ar
             ],
             source="poll",
         )
-        intake.receive(item_ids=report.created_item_ids)
+        intake.receive(items=report.created_items)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def steps(page: Page) -> None:

@@ -67,7 +67,7 @@ def _store_page(account: Account, connector_page: FetchPage, source: str) -> Ing
             deleted_ids=connector_page.deleted_ids,
             source=source,
         )
-        intake.receive(item_ids=report.created_item_ids)
+        intake.receive(items=report.created_items)
         # The cursor moves in the same transaction as the versions it covers.
         Account.objects.filter(pk=account.pk).update(
             cursor=connector_page.next_cursor, poll_lease_until=timezone.now() + lease()

@@ -31,14 +31,18 @@ LOOKUP_CHUNK = 900
 
 @dataclass
 class IngestReport:
-    created_item_ids: list[int] = field(default_factory=list)
+    created_items: list[Item] = field(default_factory=list)
     changed_item_ids: list[int] = field(default_factory=list)
     new_versions: int = 0
     unchanged: int = 0
     deletions: int = 0
 
+    @property
+    def created_item_ids(self) -> list[int]:
+        return [item.pk for item in self.created_items]
+
     def merge(self, other: IngestReport) -> None:
-        self.created_item_ids += other.created_item_ids
+        self.created_items += other.created_items
         self.changed_item_ids += other.changed_item_ids
         self.new_versions += other.new_versions
         self.unchanged += other.unchanged
@@ -224,6 +228,6 @@ def store_records(
         batch_size=100,
     )
     report.new_versions = len(versions)
-    report.created_item_ids = [s.item.pk for s in touched if s.is_new]
+    report.created_items = new_items
     report.changed_item_ids = [s.item.pk for s in touched]
     return report

@@ -84,10 +84,11 @@ class ReplayConnector(Connector):
         return self.now() >= self.started_at + timedelta(seconds=offset_s / self.speed)
 
     def _when(self, offset_s: float) -> datetime:
-        # Timestamps are laid on the replay's own clock so the traffic looks current.
-        return self.started_at + timedelta(
-            seconds=offset_s / self.speed if self.speed > 0 else offset_s
-        )
+        # History keeps its real spacing; what is still to come arrives on the replay's clock,
+        # so the traffic looks current at any speed.
+        if self.speed <= 0 or offset_s <= 0:
+            return self.started_at + timedelta(seconds=offset_s)
+        return self.started_at + timedelta(seconds=offset_s / self.speed)
 
     def fetch_new(self, *, cursor: str, limit: int) -> FetchPage:
         offset, line_no = (int(part) for part in cursor.split(":")) if cursor else (0, 0)

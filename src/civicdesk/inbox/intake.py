@@ -9,15 +9,13 @@ from civicdesk.archive.models import Item
 from .models import Entry
 
 
-def receive(*, item_ids: Iterable[int]) -> int:
+def receive(*, items: Iterable[Item]) -> int:
     """Put newly archived items from the public into the inbox; returns how many.
 
-    The agency's own posts are archived but need no answer. Safe to call twice: an item already
-    in the inbox is skipped by the one-to-one constraint.
+    Takes the items ingestion has just created, with their accounts. The agency's own posts
+    are archived but need no answer. Safe to call twice: an item already in the inbox is
+    skipped by the one-to-one constraint.
     """
-    items = Item.objects.filter(
-        pk__in=list(item_ids), is_by_account=False, inbox_entry__isnull=True
-    ).select_related("account")
     entries = [
         Entry(
             item=item,
@@ -27,6 +25,7 @@ def receive(*, item_ids: Iterable[int]) -> int:
             received_at=item.created_at,
         )
         for item in items
+        if not item.is_by_account
     ]
     Entry.objects.bulk_create(entries, batch_size=500, ignore_conflicts=True)
     return len(entries)

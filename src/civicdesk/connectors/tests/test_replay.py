@@ -48,11 +48,13 @@ class TestReplayTiming:
             page = connector(path).fetch_new(cursor=page.next_cursor, limit=100)
         assert [r.platform_id for r in page.items] == ["c2"]
 
-    def test_speed_plays_an_hour_in_a_minute(self, tmp_path):
-        path = write_replay(tmp_path / "feed.jsonl", [comment(1, 3600)])
+    def test_speed_plays_an_hour_in_a_minute_and_keeps_historys_real_times(self, tmp_path):
+        path = write_replay(tmp_path / "feed.jsonl", [comment(0, -7200), comment(1, 3600)])
         with time_machine.travel(START + timedelta(seconds=61), tick=False):
             page = connector(path, speed=60).fetch_new(cursor="", limit=10)
-        assert [r.platform_id for r in page.items] == ["c1"]
+        assert [r.platform_id for r in page.items] == ["c0", "c1"]
+        assert page.items[0].created_at == START - timedelta(hours=2)
+        assert page.items[1].created_at == START + timedelta(minutes=1)
 
     def test_speed_zero_plays_everything_at_once(self, tmp_path):
         path = write_replay(tmp_path / "feed.jsonl", [comment(n, n * 3600) for n in range(5)])

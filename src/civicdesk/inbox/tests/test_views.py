@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def arrive(account, *records):
     with transaction.atomic():
         report = store_records(account=account, records=list(records), source="poll")
-        intake.receive(item_ids=report.created_item_ids)
+        intake.receive(items=report.created_items)
     return [Item.objects.get(account=account, platform_id=r.platform_id) for r in records]
 
 
