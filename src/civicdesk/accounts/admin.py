@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from civicdesk.core import audit
+from civicdesk.core.admin_audit import AuditedAdmin
 
 from .models import Account
 
@@ -50,12 +51,15 @@ class AccountForm(forms.ModelForm):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(AuditedAdmin):
     form = AccountForm
     list_display = ["display_name", "platform", "handle", "unit", "status", "last_polled_at"]
     list_filter = ["platform", "status", "organization"]
     search_fields = ["display_name", "handle"]
     readonly_fields = ["credentials_hint", "cursor", "last_error", "last_polled_at", "next_poll_at"]
+
+    def audited_fields(self, form: forms.ModelForm) -> set[str]:
+        return set(form.changed_data) - {"new_credentials"}
 
     def save_model(
         self, request: HttpRequest, obj: Account, form: forms.ModelForm, change: bool
@@ -68,10 +72,3 @@ class AccountAdmin(admin.ModelAdmin):
             audit.record(
                 "account.credentials_replaced", target=obj, by=request.user, request=request
             )
-        audit.record(
-            "account.changed" if change else "account.added",
-            target=obj,
-            by=request.user,
-            request=request,
-            fields=sorted(set(form.changed_data) - {"new_credentials"}),
-        )

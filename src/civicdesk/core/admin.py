@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .admin_audit import AuditedAdmin
 from .models import AuditEvent, Membership, Organization, Unit
 
 
@@ -10,7 +11,7 @@ class UnitInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(AuditedAdmin):
     list_display = ["name", "kind", "time_zone"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [UnitInline]
@@ -23,7 +24,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(AuditedAdmin):
     list_display = ["name", "kind", "parent", "organization", "takes_routed_items"]
     list_filter = ["organization", "kind"]
     search_fields = ["name"]
@@ -31,7 +32,7 @@ class UnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedAdmin):
     list_display = ["user", "role", "unit"]
     list_filter = ["role", "unit__organization"]
     autocomplete_fields = ["user", "unit"]
