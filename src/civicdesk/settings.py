@@ -57,6 +57,9 @@ try:
     EMAIL_PORT = env.int("CIVICDESK_SMTP_PORT", default=25)
     DEFAULT_FROM_EMAIL = env.str("CIVICDESK_FROM_EMAIL", default="civicdesk@localhost")
     TIME_ZONE = env.str("CIVICDESK_TIME_ZONE", default="America/Chicago")
+    # Facebook and Instagram webhooks: the app secret signs deliveries; the verify token is ours.
+    META_APP_SECRET = env.str("CIVICDESK_META_APP_SECRET", default="")
+    META_WEBHOOK_VERIFY_TOKEN = env.str("CIVICDESK_META_WEBHOOK_VERIFY_TOKEN", default="")
     # How long a poll may go silent before its account is handed to another worker.
     POLL_LEASE_SECONDS = env.int("CIVICDESK_POLL_LEASE_SECONDS", default=300)
 except EnvError as exc:
