@@ -60,6 +60,14 @@ try:
     # Facebook and Instagram webhooks: the app secret signs deliveries; the verify token is ours.
     META_APP_SECRET = env.str("CIVICDESK_META_APP_SECRET", default="")
     META_WEBHOOK_VERIFY_TOKEN = env.str("CIVICDESK_META_WEBHOOK_VERIFY_TOKEN", default="")
+    # The agency's registered app on each platform, for "Connect account" (OAuth).
+    PLATFORM_APPS = {
+        platform: {
+            "client_id": env.str(f"CIVICDESK_{platform.upper()}_CLIENT_ID", default=""),
+            "client_secret": env.str(f"CIVICDESK_{platform.upper()}_CLIENT_SECRET", default=""),
+        }
+        for platform in ("facebook", "instagram", "x", "youtube", "pinterest")
+    }
     # How long a poll may go silent before its account is handed to another worker.
     POLL_LEASE_SECONDS = env.int("CIVICDESK_POLL_LEASE_SECONDS", default=300)
 except EnvError as exc:

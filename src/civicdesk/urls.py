@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", include("civicdesk.inbox.urls")),
+    path("accounts/", include("civicdesk.accounts.urls")),
     path("", include("civicdesk.connectors.urls")),
     path("admin/", admin.site.urls),
 ]

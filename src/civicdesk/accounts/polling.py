@@ -23,6 +23,7 @@ from civicdesk.connectors.base import ConnectorError, FetchPage
 from civicdesk.connectors.registry import connector_for
 from civicdesk.inbox import intake
 
+from .health import mark_needs_reconnect
 from .models import Account
 
 logger = logging.getLogger(__name__)
@@ -110,14 +111,10 @@ def poll_account(
     except ConnectorError as exc:
         result.error = exc.message
         retry_after = exc.retry_after
-        status = (
-            Account.Status.NEEDS_RECONNECT
-            if exc.needs_reconnect
-            else Account.Status.ERROR
-            if exc.permanent
-            else Account.Status.ACTIVE
-        )
         logger.warning("Polling %s failed: %s", account, exc.message)
+        if exc.needs_reconnect:
+            mark_needs_reconnect(account=account, reason=exc.message)
+        status = Account.Status.ERROR if exc.permanent else Account.Status.ACTIVE
     else:
         status = Account.Status.ACTIVE
     if result.report.new_versions:
@@ -131,9 +128,11 @@ def poll_account(
     now = timezone.now()
     # A poll that stopped at its page limit comes straight back for the rest.
     delay = retry_after if retry_after is not None else 0 if has_more else account.poll_interval
+    # An account waiting to be reconnected keeps that status until someone reconnects it.
+    Account.objects.filter(pk=account_id).exclude(status=Account.Status.NEEDS_RECONNECT).update(
+        status=status, last_error=result.error
+    )
     Account.objects.filter(pk=account_id).update(
-        status=status,
-        last_error=result.error,
         last_polled_at=now,
         next_poll_at=now + timedelta(seconds=delay),
         poll_lease_until=None,

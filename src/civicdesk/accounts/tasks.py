@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from . import polling
+from . import health, polling
+from .models import Account
 
 
 @task()
@@ -11,6 +12,13 @@ def poll_account(*, account_id: int) -> dict[str, int | str]:
     return {
         "pages": result.pages,
         "new_versions": result.report.new_versions,
-        "new_items": len(result.report.created_item_ids),
+        "new_items": len(result.report.created_items),
         "error": result.error,
     }
+
+
+@task()
+def send_reconnect_notice(*, account_id: int) -> int:
+    return health.send_reconnect_notice(
+        account=Account.objects.select_related("unit", "custodian").get(pk=account_id)
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from civicdesk.accounts.credentials import CredentialsUnreadable
+
 from .base import Connector, ConnectorError
 from .platforms import CONNECTORS
 from .replay import ReplayConnector
@@ -24,4 +26,8 @@ def connector_for(account: Account) -> Connector:
             f"No connector is installed for {account.get_platform_display()} accounts.",
             permanent=True,
         ) from exc
-    return cls(handle=account.handle, credentials=account.get_credentials(), options=options)
+    try:
+        credentials = account.get_credentials()
+    except CredentialsUnreadable as exc:
+        raise ConnectorError(str(exc), needs_reconnect=True) from exc
+    return cls(handle=account.handle, credentials=credentials, options=options)

@@ -70,3 +70,24 @@ def item_for(user: User, pk: int) -> Item:
         )
     except Item.DoesNotExist as exc:
         raise Http404("No such item.") from exc
+
+
+def can_manage_account(user: User, account: Account) -> bool:
+    """Connecting an account and holding its keys is for admins of its unit or a unit above."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:  # type: ignore[union-attr]
+        return True
+    admin_roots = set(
+        Membership.objects.filter(user=user, role=Membership.Role.ADMIN).values_list(
+            "unit_id", flat=True
+        )
+    )
+    return account.unit_id in units_below(admin_roots)
+
+
+def account_for(user: User, pk: int) -> Account:
+    try:
+        return visible_accounts(user).select_related("unit", "organization", "custodian").get(pk=pk)
+    except Account.DoesNotExist as exc:
+        raise Http404("No such account.") from exc

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management import call_command
 from django.db import connection
@@ -109,3 +115,42 @@ def flushable_archive(transactional_db):  # type: ignore[no-untyped-def]
     with connection.cursor() as cursor:
         for statement in guard.SQLITE:
             cursor.execute(statement)
+
+
+@dataclass
+class Mailbox:
+    """What a real SMTP server on localhost received during a test."""
+
+    messages: list[EmailMessage]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in m.get_all("To", [])[0]]
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[Mailbox]:  # type: ignore[no-untyped-def]
+    """A real SMTP server (aiosmtpd) on a free local port, with Django pointed at it."""
+    mailbox = Mailbox(messages=[])
+
+    class Collect:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            mailbox.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def run_tasks_now(settings) -> None:  # type: ignore[no-untyped-def]
+    """Tasks run as soon as they are enqueued (after the transaction commits)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
