@@ -60,7 +60,8 @@ def claim_due_accounts(*, now: datetime | None = None, limit: int = 100) -> list
     return claimed
 
 
-def _store_page(account: Account, connector_page: FetchPage, source: str) -> IngestReport:
+def store_page(account: Account, connector_page: FetchPage, source: str) -> IngestReport:
+    """Archive one page from a connector and move the account's cursor, in one transaction."""
     with transaction.atomic():
         report = store_records(
             account=account,
@@ -97,10 +98,10 @@ def poll_account(
         for _ in range(MAX_PAGES_PER_POLL):
             page = connector.fetch_new(cursor=account.cursor, limit=page_size)
             try:
-                report = _store_page(account, page, source)
+                report = store_page(account, page, source)
             except IntegrityError:
                 # Another writer stored part of this page first; re-reading it is a no-op for those.
-                report = _store_page(account, page, source)
+                report = store_page(account, page, source)
             result.pages += 1
             result.report.merge(report)
             if on_page:
