@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Item, ItemVersion, LedgerDay
+from .models import ArchiveImport, Item, ItemVersion, LedgerDay
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,3 +40,9 @@ class ItemVersionAdmin(ReadOnlyAdmin):
 @admin.register(LedgerDay)
 class LedgerDayAdmin(ReadOnlyAdmin):
     list_display = ["account", "day", "version_count", "digest", "sealed_at"]
+
+
+@admin.register(ArchiveImport)
+class ArchiveImportAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "account", "format", "file_name", "status", "new_items", "new_versions"]
+    list_filter = ["status", "format"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from typing import Any, NoReturn
 
+from django.conf import settings
 from django.db import models
 
 from civicdesk.accounts.models import Account
@@ -143,3 +144,45 @@ class LedgerDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.day}: {self.version_count} versions"
+
+
+class ArchiveImport(models.Model):
+    """One run of an archive importer: what was read, by whom, and what it added."""
+
+    class Format(models.TextChoices):
+        X = "x", "X / Twitter archive"
+        MASTODON = "mastodon", "Mastodon account export"
+        FACEBOOK = "facebook", "Facebook “Download your information”"
+        INSTAGRAM = "instagram", "Instagram “Download your information”"
+        CSV = "csv", "CSV file"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="imports")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    format = models.CharField(max_length=16, choices=Format.choices)
+    file_name = models.CharField(max_length=500)
+    file_sha256 = models.CharField(max_length=64)
+    file_size = models.PositiveBigIntegerField(help_text="Bytes.")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    items_read = models.PositiveIntegerField(default=0)
+    new_items = models.PositiveIntegerField(default=0)
+    new_versions = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    deletions = models.PositiveIntegerField(default=0)
+    # Entries the archive holds that are not the account's items (boosts, for one).
+    skipped = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} {self.file_name} into {self.account}"
