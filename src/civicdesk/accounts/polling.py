@@ -25,6 +25,7 @@ from civicdesk.inbox import intake
 
 from .health import mark_needs_reconnect
 from .models import Account
+from .tokens import RefreshingReader
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,14 @@ def claim_due_accounts(*, now: datetime | None = None, limit: int = 100) -> list
     return claimed
 
 
-def store_page(account: Account, connector_page: FetchPage, source: str) -> IngestReport:
-    """Archive one page from a connector and move the account's cursor, in one transaction."""
+def store_page(
+    account: Account, connector_page: FetchPage, source: str, *, advance_cursor: bool = True
+) -> IngestReport:
+    """Archive one page from a connector and move the account's cursor, in one transaction.
+
+    Pushed events (streams, webhooks) pass ``advance_cursor=False``: they leave the cursor and
+    the poll lease alone, so polling still catches anything a push missed.
+    """
     with transaction.atomic():
         report = store_records(
             account=account,
@@ -70,11 +77,12 @@ def store_page(account: Account, connector_page: FetchPage, source: str) -> Inge
             source=source,
         )
         intake.receive(items=report.created_items)
-        # The cursor moves in the same transaction as the versions it covers.
-        Account.objects.filter(pk=account.pk).update(
-            cursor=connector_page.next_cursor, poll_lease_until=timezone.now() + lease()
-        )
-    account.cursor = connector_page.next_cursor
+        if advance_cursor:
+            # The cursor moves in the same transaction as the versions it covers.
+            Account.objects.filter(pk=account.pk).update(
+                cursor=connector_page.next_cursor, poll_lease_until=timezone.now() + lease()
+            )
+            account.cursor = connector_page.next_cursor
     return report
 
 
@@ -94,7 +102,8 @@ def poll_account(
     retry_after: float | None = None
     has_more = False
     try:
-        connector = connector_for(account)
+        # Refreshes a refused token once before the account is marked below.
+        connector = RefreshingReader(account, connect=connector_for)
         for _ in range(MAX_PAGES_PER_POLL):
             page = connector.fetch_new(cursor=account.cursor, limit=page_size)
             try:

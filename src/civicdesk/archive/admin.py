@@ -44,5 +44,13 @@ class LedgerDayAdmin(ReadOnlyAdmin):
 
 @admin.register(ArchiveImport)
 class ArchiveImportAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "account", "format", "file_name", "status", "new_items", "new_versions"]
+    list_display = [
+        "started_at",
+        "account",
+        "format",
+        "file_name",
+        "status",
+        "new_items",
+        "new_versions",
+    ]
     list_filter = ["status", "format"]

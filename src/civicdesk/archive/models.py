@@ -78,6 +78,7 @@ class ItemVersion(models.Model):
         POLL = "poll", "Platform poll"
         REPLAY = "replay", "Replay"
         WEBHOOK = "webhook", "Webhook"
+        STREAM = "stream", "Streaming"
         IMPORT = "import", "Archive import"
         MANUAL = "manual", "Logged by hand"
 

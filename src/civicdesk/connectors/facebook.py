@@ -10,8 +10,15 @@ reconciliation that catches what a dropped webhook missed.
 Facebook reports no edit time for comments, so ``edited_at`` stays empty and an edit shows up as
 a new version with new text.
 
+Messages: the Messenger Platform's Conversations API (``/{page-id}/conversations``) lists the
+Page's conversations by their latest activity, each with its newest messages nested; a second
+sweep reads conversations active since the previous one. Instagram reads its messages through
+the same API (:func:`read_conversations`). Needs the ``pages_messaging`` permission; a Page
+connected without it sets the option ``read_messages`` to false.
+
 Options: ``page_id``, ``api_version`` (default :data:`meta.DEFAULT_API_VERSION`),
-``lookback_days``. Credentials: ``page_access_token``, optional ``app_secret`` (sends
+``lookback_days``, ``read_messages`` (default true). Credentials: ``page_access_token`` (or
+``access_token``, as the connect page stores it), optional ``app_secret`` (sends
 ``appsecret_proof``).
 """
 
@@ -35,6 +42,7 @@ from civicdesk.connectors.base import (
 )
 from civicdesk.connectors.cursors import (
     StreamPage,
+    StreamReader,
     Sweep,
     position_before,
     position_of,
@@ -54,6 +62,10 @@ DEFAULT_LOOKBACK_DAYS = 7
 COMMENT_FIELDS = (
     "id,message,created_time,from{id,name},parent{id},permalink_url,is_hidden,attachment"
 )
+# Conversations per page: each carries its newest messages, so pages stay small.
+MAX_CONVERSATIONS = 25
+MESSAGES_PER_CONVERSATION = 25
+MESSAGE_FIELDS = "id,message,from,to,created_time,attachments"
 POST_FIELDS = (
     "id,message,created_time,from{id,name},permalink_url,"
     "attachments{media_type,media,url,description},"
@@ -68,6 +80,7 @@ class _Model(BaseModel):
 class GraphActor(_Model):
     id: str = ""
     name: str = ""
+    username: str = ""  # Instagram participants have a username instead of a name
 
 
 class GraphRef(_Model):
@@ -96,6 +109,20 @@ class FacebookPost(_Model):
     comments: dict[str, Any] | None = None
 
 
+class GraphConversation(_Model):
+    id: str
+    updated_time: datetime
+    messages: dict[str, Any] | None = None
+
+
+class GraphMessage(_Model):
+    id: str
+    message: str = ""
+    created_time: datetime
+    from_: GraphActor = Field(default_factory=GraphActor, alias="from")
+    attachments: dict[str, Any] | None = None
+
+
 class PublishedId(_Model):
     id: str
     post_id: str = ""
@@ -107,6 +134,7 @@ class FacebookConnector(HttpConnector):
         {
             Capability.READ_POSTS,
             Capability.READ_COMMENTS,
+            Capability.READ_MESSAGES,
             Capability.FETCH_THREAD,
             Capability.REPLY,
             Capability.HIDE,
@@ -120,7 +148,9 @@ class FacebookConnector(HttpConnector):
     @property
     def http(self) -> PlatformClient:
         if not hasattr(self, "_http"):
-            token = str(self.credentials["page_access_token"])
+            token = str(
+                self.credentials.get("page_access_token") or self.credentials["access_token"]
+            )
             params = None
             if self.credentials.get("app_secret"):
                 params = {
@@ -142,12 +172,28 @@ class FacebookConnector(HttpConnector):
         return str(self.options["page_id"])
 
     def fetch_new(self, *, cursor: str, limit: int) -> FetchPage:
-        return read_streams(
-            platform=self.platform, cursor=cursor, limit=limit, readers={"feed": self._read_feed}
-        )
+        readers: dict[str, StreamReader] = {"feed": self._read_feed}
+        if self.options.get("read_messages", True):
+            readers["messages"] = lambda sweep, n: read_conversations(
+                self.http,
+                path=f"/{self.page_id}/conversations",
+                platform="messenger",
+                owner_id=self.page_id,
+                owner_handle=self.handle,
+                sweep=sweep,
+                limit=n,
+                messages_per_conversation=MESSAGES_PER_CONVERSATION,
+            )
+        return read_streams(platform=self.platform, cursor=cursor, limit=limit, readers=readers)
 
     def fetch_thread(self, *, platform_id: str) -> list[ItemRecord]:
-        """The post ``platform_id`` and all of its comments and replies, oldest first."""
+        """The post or comment ``platform_id`` with every comment and reply below it, oldest first.
+
+        A Page post's id starts with the Page's id (``{page-id}_{post-id}``); any other id is a
+        comment's (``{post-id}_{comment-id}``).
+        """
+        if not platform_id.startswith(f"{self.page_id}_"):
+            return self._comment_thread(platform_id)
         post = self.http.get(
             f"/{platform_id}",
             params={"fields": "id,message,created_time,from{id,name},permalink_url"},
@@ -165,6 +211,28 @@ class FacebookConnector(HttpConnector):
             listing = response.parse(GraphList)
             records += [
                 self._comment_record(raw, response, post_id=platform_id) for raw in listing.data
+            ]
+            if not listing.after:
+                break
+            params = {**params, "after": listing.after}
+        return records
+
+    def _comment_thread(self, comment_id: str) -> list[ItemRecord]:
+        comment = self.http.get(
+            f"/{comment_id}", params={"fields": COMMENT_FIELDS}, item_id=comment_id
+        )
+        post_id = f"{self.page_id}_{comment_id.split('_')[0]}"
+        records = [self._comment_record(comment.body, comment, post_id=post_id)]
+        params: dict[str, Any] = {
+            "fields": COMMENT_FIELDS,
+            "order": "chronological",
+            "limit": MAX_PAGE,
+        }
+        for _ in range(MAX_THREAD_PAGES):
+            response = self.http.get(f"/{comment_id}/comments", params=params, item_id=comment_id)
+            listing = response.parse(GraphList)
+            records += [
+                self._comment_record(raw, response, post_id=post_id) for raw in listing.data
             ]
             if not listing.after:
                 break
@@ -345,3 +413,92 @@ class FacebookConnector(HttpConnector):
             is_hidden=comment.is_hidden,
             raw=raw,
         )
+
+
+def read_conversations(
+    http: PlatformClient,
+    *,
+    path: str,
+    platform: str,
+    owner_id: str,
+    owner_handle: str,
+    sweep: Sweep,
+    limit: int,
+    messages_per_conversation: int,
+) -> StreamPage:
+    """One page of a Page's (or Instagram account's) conversations, as ``message`` items.
+
+    Conversations come most recently active first, so a sweep ends at the first one not active
+    since the previous sweep. Each message's parent is its conversation, so a conversation reads
+    as one thread. Only the newest ``messages_per_conversation`` of each conversation are read.
+    """
+    params: dict[str, Any] = {
+        "platform": platform,
+        "fields": f"id,updated_time,messages.limit({messages_per_conversation})"
+        f"{{{MESSAGE_FIELDS}}}",
+        "limit": max(1, min(limit, MAX_CONVERSATIONS)),
+    }
+    if sweep.page:
+        params["after"] = sweep.page
+    response = http.get(path, params=params)
+    listing = response.parse(GraphList)
+    records: list[ItemRecord] = []
+    seen: list[str] = []
+    reached = False
+    for raw in reversed(listing.data):  # least recently active first
+        conversation = response.parse(GraphConversation, raw)
+        position = position_of(conversation.updated_time)
+        if sweep.watermark and position <= sweep.watermark:
+            reached = True
+            continue
+        seen.append(position)
+        messages = GraphList.model_validate(conversation.messages or {"data": []}).data
+        for message in reversed(messages):  # nested messages come newest first
+            records.append(
+                _message_record(
+                    response.parse(GraphMessage, message),
+                    message,
+                    conversation_id=conversation.id,
+                    owner_id=owner_id,
+                    owner_handle=owner_handle,
+                )
+            )
+    next_sweep = sweep.advance(seen=seen, next_page=listing.after, reached_watermark=reached)
+    return StreamPage(records, next_sweep, has_more=bool(next_sweep.page))
+
+
+def _message_record(
+    message: GraphMessage,
+    raw: dict[str, Any],
+    *,
+    conversation_id: str,
+    owner_id: str,
+    owner_handle: str,
+) -> ItemRecord:
+    sender = message.from_
+    media: list[MediaRef] = []
+    for attachment in (message.attachments or {}).get("data") or []:
+        image = (attachment.get("image_data") or {}).get("url")
+        video = (attachment.get("video_data") or {}).get("url")
+        if image:
+            kind = (
+                "gif" if (attachment.get("image_data") or {}).get("animated_gif_url") else "image"
+            )
+            media.append(MediaRef(url=str(image), kind=kind))
+        elif video:
+            media.append(MediaRef(url=str(video), kind="video"))
+        elif attachment.get("file_url"):
+            media.append(MediaRef(url=str(attachment["file_url"]), kind="link"))
+    return ItemRecord(
+        platform_id=message.id,
+        kind=ItemKind.MESSAGE,
+        text=message.message,
+        created_at=message.created_time,
+        # The account's own messages carry its handle, so the inbox knows they need no answer.
+        author_handle=sender.username or (owner_handle if sender.id == owner_id else ""),
+        author_name=sender.name,
+        author_platform_id=sender.id,
+        parent_platform_id=conversation_id,
+        media=tuple(media),
+        raw=raw,
+    )

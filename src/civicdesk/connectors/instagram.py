@@ -9,9 +9,18 @@ fetches the file from its public URL), then ``media_publish``. ``alt_text`` is s
 Meta does not accept it for Reels. Video containers are processed in the background, so their
 ``status_code`` is polled until ``FINISHED`` before publishing.
 
+Messages: the Conversations API with ``platform=instagram``, read as Facebook reads a Page's
+(:func:`civicdesk.connectors.facebook.read_conversations`). With Facebook Login the conversations
+belong to the linked Page (option ``page_id``); with Instagram Login to the Instagram account.
+Instagram lets an app read only the 20 newest messages of a conversation. Needs
+``instagram_manage_messages`` (or ``instagram_business_manage_messages``); an account connected
+without it sets the option ``read_messages`` to false.
+
 Options: ``ig_user_id``, ``graph_host`` (``graph.facebook.com`` with Facebook Login, the
-default, or ``graph.instagram.com`` with Instagram Login), ``api_version``, ``lookback_days``.
-Credentials: ``access_token``.
+default, or ``graph.instagram.com`` with Instagram Login), ``page_id`` (the linked Page, with
+Facebook Login), ``api_version``, ``lookback_days``, ``read_messages`` (default true).
+Credentials: ``access_token`` (an Instagram Login token is extended by
+:mod:`civicdesk.accounts.tokens` when Instagram refuses it).
 """
 
 from __future__ import annotations
@@ -34,11 +43,13 @@ from civicdesk.connectors.base import (
 )
 from civicdesk.connectors.cursors import (
     StreamPage,
+    StreamReader,
     Sweep,
     position_before,
     position_of,
     read_streams,
 )
+from civicdesk.connectors.facebook import read_conversations
 from civicdesk.connectors.http import ApiResponse, HttpConnector, PlatformClient
 from civicdesk.connectors.meta import DEFAULT_API_VERSION, GraphList, graph_error_classifier
 
@@ -47,6 +58,8 @@ MAX_THREAD_PAGES = 50
 MAX_CAROUSEL = 10
 DEFAULT_LOOKBACK_DAYS = 7
 CONTAINER_POLLS = 20
+# Instagram answers for the 20 newest messages of a conversation and calls older ones deleted.
+MESSAGES_PER_CONVERSATION = 20
 _COMMENT = "id,text,timestamp,username,from,hidden,like_count,parent_id"
 COMMENT_FIELDS = f"{_COMMENT},replies{{{_COMMENT}}}"
 MEDIA_FIELDS = (
@@ -99,6 +112,7 @@ class InstagramConnector(HttpConnector):
         {
             Capability.READ_POSTS,
             Capability.READ_COMMENTS,
+            Capability.READ_MESSAGES,
             Capability.FETCH_THREAD,
             Capability.REPLY,
             Capability.HIDE,
@@ -125,9 +139,20 @@ class InstagramConnector(HttpConnector):
         return str(self.options["ig_user_id"])
 
     def fetch_new(self, *, cursor: str, limit: int) -> FetchPage:
-        return read_streams(
-            platform=self.platform, cursor=cursor, limit=limit, readers={"media": self._read_media}
-        )
+        readers: dict[str, StreamReader] = {"media": self._read_media}
+        if self.options.get("read_messages", True):
+            owner = str(self.options.get("page_id") or self.user_id)
+            readers["messages"] = lambda sweep, n: read_conversations(
+                self.http,
+                path=f"/{owner}/conversations",
+                platform="instagram",
+                owner_id=self.user_id,
+                owner_handle=self.handle,
+                sweep=sweep,
+                limit=n,
+                messages_per_conversation=MESSAGES_PER_CONVERSATION,
+            )
+        return read_streams(platform=self.platform, cursor=cursor, limit=limit, readers=readers)
 
     def fetch_thread(self, *, platform_id: str) -> list[ItemRecord]:
         """The media ``platform_id`` with all its comments and replies, oldest first."""

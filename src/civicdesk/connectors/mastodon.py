@@ -5,6 +5,10 @@ direct messages) and ``update`` (a status the account interacted with was edited
 account's own statuses. Both are read forward with ``min_id``, which returns the results
 immediately newer than the id, so no sweep is needed.
 
+Real time: :meth:`MastodonConnector.read_stream_event` turns one event of the streaming API
+(``civicdesk stream``, :mod:`civicdesk.connectors.streaming`) into the same records a poll makes;
+the stream's address comes from the instance (``configuration.urls.streaming``).
+
 Mastodon has no "hide a reply": an account can only delete its own statuses (others' replies can
 be muted, blocked or reported, which is not a connector operation). Posts carry the outbox item
 id as ``Idempotency-Key``, which the server honours for an hour, so a repeated POST is safe.
@@ -15,13 +19,17 @@ account's id on that instance). Credentials: ``access_token``.
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime
 from typing import Any, ClassVar
 
+import httpx
 from pydantic import BaseModel, ConfigDict
 
 from civicdesk.connectors.base import (
     Capability,
+    ConnectorError,
     FetchPage,
     ItemGone,
     ItemKind,
@@ -31,10 +39,17 @@ from civicdesk.connectors.base import (
     Platform,
 )
 from civicdesk.connectors.cursors import StreamPage, Sweep, read_streams
-from civicdesk.connectors.http import ApiResponse, HttpConnector, PlatformClient
+from civicdesk.connectors.http import USER_AGENT, HttpConnector, PlatformClient, parse_payload
 from civicdesk.connectors.plaintext import html_to_text
 
 MAX_PAGE = 40  # the documented maximum `limit` for notifications and statuses
+# Notifications that carry something to archive: mentions (replies and direct messages among
+# them) and edits of statuses the account interacted with.
+READ_NOTIFICATION_TYPES = ("mention", "update")
+# Home timeline and notifications; `user:notification` alone would miss deletions.
+STREAM_PATH = "/api/v1/streaming/user"
+# Mastodon's ids are digits; compatible servers (Pleroma, Akkoma) use base62 flake ids.
+STATUS_ID = re.compile(r"[0-9A-Za-z_-]{1,255}")
 # Video and audio come back 202 and are processed in the background; poll this many times.
 MEDIA_PROCESSING_POLLS = 10
 
@@ -81,6 +96,18 @@ class MastodonNotification(_Model):
     status: dict[str, Any] | None = None
 
 
+class MastodonMention(_Model):
+    id: str
+
+
+class MastodonStreamedStatus(_Model):
+    """What decides whether a streamed status concerns the account."""
+
+    account: MastodonAccount
+    mentions: list[MastodonMention] = []
+    in_reply_to_account_id: str | None = None
+
+
 class MastodonContext(_Model):
     ancestors: list[dict[str, Any]]
     descendants: list[dict[str, Any]]
@@ -89,6 +116,18 @@ class MastodonContext(_Model):
 class MastodonMediaUpload(_Model):
     id: str
     url: str | None = None
+
+
+class StreamingUrls(_Model):
+    streaming: str = ""
+
+
+class InstanceConfiguration(_Model):
+    urls: StreamingUrls = StreamingUrls()
+
+
+class MastodonInstance(_Model):
+    configuration: InstanceConfiguration = InstanceConfiguration()
 
 
 class MastodonConnector(HttpConnector):
@@ -130,9 +169,9 @@ class MastodonConnector(HttpConnector):
         context = self.http.get(f"/api/v1/statuses/{platform_id}/context", item_id=platform_id)
         thread = context.parse(MastodonContext)
         return [
-            *(self._record(s, context) for s in thread.ancestors),
-            self._record(status.body, status),
-            *(self._record(s, context) for s in thread.descendants),
+            *(self._record(s, context.endpoint) for s in thread.ancestors),
+            self._record(status.body, status.endpoint),
+            *(self._record(s, context.endpoint) for s in thread.descendants),
         ]
 
     def reply(self, *, parent_platform_id: str, post: OutgoingPost) -> ItemRecord:
@@ -156,13 +195,79 @@ class MastodonConnector(HttpConnector):
             "favourites": status.favourites_count,
         }
 
+    def streaming_url(self) -> str:
+        """The address of the account's user stream, which the instance may serve from elsewhere."""
+        try:
+            response = self.http.get("/api/v2/instance")
+            base = response.parse(MastodonInstance).configuration.urls.streaming
+        except ConnectorError as error:
+            if error.needs_reconnect or not error.permanent:
+                raise
+            base = ""  # before Mastodon 4.0 there is no v2 instance; streams share the host
+        # The instance names a WebSocket address; server-sent events are read over HTTP(S).
+        base = re.sub(r"^ws", "http", base) if base else str(self.options["instance"])
+        return base.rstrip("/") + STREAM_PATH
+
+    def stream_client(self, *, read_timeout: float) -> httpx.Client:
+        """A client for the long-lived stream: a read that waits ``read_timeout`` s is a dead link."""
+        return httpx.Client(
+            headers={
+                "User-Agent": USER_AGENT,
+                "Authorization": f"Bearer {self.credentials['access_token']}",
+                "Accept": "text/event-stream",
+            },
+            transport=self._transport,
+            timeout=httpx.Timeout(30.0, read=read_timeout),
+        )
+
+    def read_stream_event(self, event: str, data: str) -> tuple[list[ItemRecord], list[str]]:
+        """(records, deleted ids) that one streamed event means for the archive.
+
+        Parsed as a poll parses the same objects. Events that carry nothing to archive
+        (favourites, follows, other people's posts in the home timeline, announcements) give
+        nothing. Raises a permanent :class:`ConnectorError` naming the event when it is malformed.
+        """
+        endpoint = f"the {event} event of {STREAM_PATH}"
+        if event == "delete":
+            status_id = data.strip()
+            if not STATUS_ID.fullmatch(status_id):
+                raise ConnectorError(
+                    f"Mastodon sent a delete event without a status id ({data[:80]!r}); "
+                    "nothing was recorded.",
+                    permanent=True,
+                )
+            return [], [status_id]
+        if event not in ("notification", "update", "status.update"):
+            return [], []
+        try:
+            raw = json.loads(data)
+        except ValueError as exc:
+            raise ConnectorError(
+                f"Mastodon sent malformed JSON in {endpoint} ({exc}); the event was not stored.",
+                permanent=True,
+            ) from exc
+        if event == "notification":
+            note = parse_payload(
+                MastodonNotification, raw, platform=self.platform, endpoint=endpoint
+            )
+            if note.type not in READ_NOTIFICATION_TYPES or not note.status:
+                return [], []
+            return [self._record(note.status, endpoint)], []
+        seen = parse_payload(MastodonStreamedStatus, raw, platform=self.platform, endpoint=endpoint)
+        own_id = str(self.options.get("account_id", ""))
+        concerns_account = (
+            seen.account.id == own_id
+            or seen.in_reply_to_account_id == own_id
+            or any(mention.id == own_id for mention in seen.mentions)
+        )
+        return ([self._record(raw, endpoint)] if concerns_account else []), []
+
     def _read_notifications(self, sweep: Sweep, limit: int) -> StreamPage:
         page_size = max(1, min(limit, MAX_PAGE))
         response = self.http.get(
             "/api/v1/notifications",
             params=[
-                ("types[]", "mention"),
-                ("types[]", "update"),
+                *(("types[]", kind) for kind in READ_NOTIFICATION_TYPES),
                 ("min_id", sweep.watermark or "0"),
                 ("limit", page_size),
             ],
@@ -170,7 +275,7 @@ class MastodonConnector(HttpConnector):
         notifications = [response.parse(MastodonNotification, raw) for raw in response.body or []]
         # Results are immediately newer than min_id but listed newest first.
         notifications.sort(key=lambda n: int(n.id))
-        records = [self._record(n.status, response) for n in notifications if n.status]
+        records = [self._record(n.status, response.endpoint) for n in notifications if n.status]
         newest = notifications[-1].id if notifications else sweep.watermark
         return StreamPage(
             records, Sweep(watermark=newest), has_more=len(notifications) >= page_size
@@ -183,12 +288,12 @@ class MastodonConnector(HttpConnector):
             params={"min_id": sweep.watermark or "0", "limit": page_size},
         )
         raws = sorted(response.body or [], key=lambda raw: int(str(raw.get("id", 0))))
-        records = [self._record(raw, response) for raw in raws]
+        records = [self._record(raw, response.endpoint) for raw in raws]
         newest = records[-1].platform_id if records else sweep.watermark
         return StreamPage(records, Sweep(watermark=newest), has_more=len(records) >= page_size)
 
-    def _record(self, raw: Any, response: ApiResponse) -> ItemRecord:
-        status = response.parse(MastodonStatus, raw)
+    def _record(self, raw: Any, endpoint: str) -> ItemRecord:
+        status = parse_payload(MastodonStatus, raw, platform=self.platform, endpoint=endpoint)
         if status.visibility == "direct":
             kind = ItemKind.MESSAGE
         elif status.in_reply_to_id:
@@ -234,7 +339,7 @@ class MastodonConnector(HttpConnector):
             headers={"Idempotency-Key": post.idempotency_key} if post.idempotency_key else None,
             retry_unsafe=bool(post.idempotency_key),
         )
-        return self._record(response.body, response)
+        return self._record(response.body, response.endpoint)
 
     def _upload(self, media: MediaRef) -> str:
         content, content_type = self.http.download(media.url)

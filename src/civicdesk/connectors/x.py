@@ -9,10 +9,17 @@ original on. The archive keys a post by its *original* id (the first in that lis
 versions land on one item, with ``edited_at`` set to the new version's creation time; the
 newest id stays in ``raw``.
 
+Direct messages: ``GET /2/dm_events`` lists the account's message events of the last 30 days,
+newest first, with ``pagination_token`` and no ``since_id``; a third sweep reads them back to the
+newest event id of the previous sweep. Each message is a ``message`` item whose parent is its
+``dm_conversation_id``, so one conversation reads as one thread. Reading them needs the
+``dm.read`` scope; an account connected without it sets the option ``read_messages`` to false.
+
 Threads come from recent search on ``conversation_id``, which only reaches back 7 days.
 
-Options: ``user_id`` (the agency account's numeric id). Credentials: ``access_token`` (refresh
-it with :mod:`civicdesk.connectors.oauth` before it expires after two hours).
+Options: ``user_id`` (the agency account's numeric id), ``read_messages`` (default true).
+Credentials: ``access_token`` (refreshed with ``refresh_token`` by
+:mod:`civicdesk.accounts.tokens` when X refuses it after two hours).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from civicdesk.connectors.base import (
     OutgoingPost,
     Platform,
 )
-from civicdesk.connectors.cursors import StreamPage, Sweep, read_streams
+from civicdesk.connectors.cursors import StreamPage, StreamReader, Sweep, read_streams
 from civicdesk.connectors.http import ApiResponse, HttpConnector, PlatformClient
 
 BASE_URL = "https://api.x.com"
@@ -45,6 +52,14 @@ TWEET_FIELDS = {
     "tweet.fields": "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,"
     "edit_history_tweet_ids,lang,attachments",
     "expansions": "author_id,attachments.media_keys",
+    "user.fields": "username,name",
+    "media.fields": "url,preview_image_url,type,alt_text",
+}
+DM_FIELDS = {
+    "dm_event.fields": "id,text,event_type,created_at,dm_conversation_id,sender_id,"
+    "participant_ids,attachments,referenced_tweets",
+    "event_types": "MessageCreate",
+    "expansions": "sender_id,attachments.media_keys",
     "user.fields": "username,name",
     "media.fields": "url,preview_image_url,type,alt_text",
 }
@@ -77,6 +92,15 @@ class Tweet(_Model):
     @property
     def replied_to(self) -> str:
         return next((ref.id for ref in self.referenced_tweets if ref.type == "replied_to"), "")
+
+
+class DmEvent(_Model):
+    id: str
+    text: str = ""
+    created_at: datetime
+    sender_id: str = ""
+    dm_conversation_id: str = ""
+    attachments: dict[str, Any] = {}
 
 
 class TweetMetrics(_Model):
@@ -131,6 +155,19 @@ def _padded(tweet_id: str) -> str:
     return tweet_id.zfill(20)
 
 
+def _media(includes: Includes, attachments: dict[str, Any]) -> tuple[MediaRef, ...]:
+    keys = attachments.get("media_keys") or []
+    return tuple(
+        MediaRef(
+            url=m.url or m.preview_image_url,
+            kind={"photo": "image", "animated_gif": "gif"}.get(m.type, m.type),
+            alt_text=m.alt_text,
+        )
+        for m in includes.media
+        if m.media_key in keys
+    )
+
+
 def _classify(response: httpx.Response, body: Any, item_id: str) -> ConnectorError | None:
     # A missing post is answered 200 with only an "errors" list naming it.
     if response.status_code == 200 and isinstance(body, dict) and "data" not in body and item_id:
@@ -150,6 +187,7 @@ class XConnector(HttpConnector):
             Capability.READ_POSTS,
             Capability.READ_COMMENTS,
             Capability.READ_MENTIONS,
+            Capability.READ_MESSAGES,
             Capability.FETCH_THREAD,
             Capability.REPLY,
             Capability.HIDE,
@@ -175,19 +213,17 @@ class XConnector(HttpConnector):
         return str(self.options["user_id"])
 
     def fetch_new(self, *, cursor: str, limit: int) -> FetchPage:
-        return read_streams(
-            platform=self.platform,
-            cursor=cursor,
-            limit=limit,
-            readers={
-                "mentions": lambda sweep, n: self._read_timeline(
-                    f"/2/users/{self.user_id}/mentions", sweep, n
-                ),
-                "posts": lambda sweep, n: self._read_timeline(
-                    f"/2/users/{self.user_id}/tweets", sweep, n
-                ),
-            },
-        )
+        readers: dict[str, StreamReader] = {
+            "mentions": lambda sweep, n: self._read_timeline(
+                f"/2/users/{self.user_id}/mentions", sweep, n
+            ),
+            "posts": lambda sweep, n: self._read_timeline(
+                f"/2/users/{self.user_id}/tweets", sweep, n
+            ),
+        }
+        if self.options.get("read_messages", True):
+            readers["messages"] = self._read_messages
+        return read_streams(platform=self.platform, cursor=cursor, limit=limit, readers=readers)
 
     def fetch_thread(self, *, platform_id: str) -> list[ItemRecord]:
         response = self.http.get(
@@ -259,21 +295,57 @@ class XConnector(HttpConnector):
         )
         return StreamPage(records, next_sweep, has_more=bool(next_sweep.page))
 
+    def _read_messages(self, sweep: Sweep, limit: int) -> StreamPage:
+        params: dict[str, Any] = {**DM_FIELDS, "max_results": max(1, min(limit, MAX_PAGE))}
+        if sweep.page:
+            params["pagination_token"] = sweep.page
+        response = self.http.get("/2/dm_events", params=params)
+        listing = response.parse(Timeline)
+        records: list[ItemRecord] = []
+        seen: list[str] = []
+        reached = False
+        for raw in listing.data:
+            position = _padded(str(raw.get("id", "")))
+            if sweep.watermark and position <= sweep.watermark:
+                reached = True
+                continue
+            seen.append(position)
+            records.append(self._message_record(raw, listing.includes, response))
+        records.reverse()  # the listing is newest first
+        next_sweep = sweep.advance(
+            seen=seen, next_page=listing.meta.next_token, reached_watermark=reached
+        )
+        return StreamPage(records, next_sweep, has_more=bool(next_sweep.page))
+
+    def _message_record(
+        self, raw: dict[str, Any], includes: Includes, response: ApiResponse
+    ) -> ItemRecord:
+        event = response.parse(DmEvent, raw)
+        sender = next(
+            (u for u in includes.users if u.id == event.sender_id), XUser(id=event.sender_id)
+        )
+        return ItemRecord(
+            platform_id=event.id,
+            kind=ItemKind.MESSAGE,
+            text=event.text,
+            created_at=event.created_at,
+            author_handle=sender.username,
+            author_name=sender.name,
+            author_platform_id=event.sender_id,
+            url=f"https://x.com/messages/{event.dm_conversation_id}"
+            if event.dm_conversation_id
+            else "",
+            parent_platform_id=event.dm_conversation_id,
+            media=_media(includes, event.attachments),
+            raw=raw,
+        )
+
     def _record(self, raw: dict[str, Any], includes: Includes, response: ApiResponse) -> ItemRecord:
         tweet = response.parse(Tweet, raw)
         author = next(
             (u for u in includes.users if u.id == tweet.author_id), XUser(id=tweet.author_id)
         )
-        keys = tweet.attachments.get("media_keys") or []
-        media = tuple(
-            MediaRef(
-                url=m.url or m.preview_image_url,
-                kind={"photo": "image", "animated_gif": "gif"}.get(m.type, m.type),
-                alt_text=m.alt_text,
-            )
-            for m in includes.media
-            if m.media_key in keys
-        )
+        media = _media(includes, tweet.attachments)
         if tweet.author_id == self.user_id:
             kind = ItemKind.REPLY if tweet.replied_to else ItemKind.POST
         else:

@@ -168,7 +168,9 @@ CASES = [
             options={"page_id": "112233445566"},
         ),
         listing=r"https://graph\.facebook\.com/v23\.0/112233445566/feed.*",
-        other_listings={},
+        other_listings={
+            r"https://graph\.facebook\.com/v23\.0/112233445566/conversations.*": "empty"
+        },
         page_ids=(
             [
                 "112233445566_778899000001",
@@ -198,7 +200,9 @@ CASES = [
             options={"ig_user_id": "17841400000000001"},
         ),
         listing=r"https://graph\.facebook\.com/v23\.0/17841400000000001/media.*",
-        other_listings={},
+        other_listings={
+            r"https://graph\.facebook\.com/v23\.0/17841400000000001/conversations.*": "empty"
+        },
         page_ids=(
             ["17895695668004551", "17895695668004552", "17870913679156914", "17870913679156915"],
             ["17895695668004550"],
@@ -223,7 +227,10 @@ CASES = [
             options={"user_id": "2244994945"},
         ),
         listing=r"https://api\.x\.com/2/users/2244994945/mentions.*",
-        other_listings={r"https://api\.x\.com/2/users/2244994945/tweets.*": "empty"},
+        other_listings={
+            r"https://api\.x\.com/2/users/2244994945/tweets.*": "empty",
+            r"https://api\.x\.com/2/dm_events.*": "empty",
+        },
         page_ids=(["1234567892", "1234567893"], ["1234567891"]),
         second_request_carries=_param(
             "pagination_token", "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"

@@ -122,8 +122,11 @@ def test_the_next_sweep_asks_only_for_posts_newer_than_the_last_one(x: XConnecto
         router.get(url__regex=rf"{API}/users/2244994945/tweets.*").mock(
             return_value=httpx.Response(200, json=payload("x", "empty"))
         )
+        router.get(url__regex=rf"{API}/dm_events.*").mock(
+            return_value=httpx.Response(200, json=payload("x", "empty"))
+        )
         cursor = ""
-        for _ in range(3):
+        for _ in range(4):  # mentions, posts, messages, then mentions again
             cursor = x.fetch_new(cursor=cursor, limit=10).next_cursor
     assert "since_id" not in mentions.calls[0].request.url.params
     assert mentions.calls[1].request.url.params["since_id"] == "1234567891"

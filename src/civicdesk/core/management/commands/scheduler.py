@@ -25,15 +25,21 @@ class Command(BaseCommand):
         def stop(signum: int, frame: FrameType | None) -> None:
             self.running = False
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.loop(interval=interval, once=once, verbosity=options["verbosity"])
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def loop(self, *, interval: float, once: bool, verbosity: int) -> None:
         last_seal = 0.0
         while self.running:
             seal = time.monotonic() - last_seal > 600
             counts = run_due_work(seal=seal)
             if seal:
                 last_seal = time.monotonic()
-            if options["verbosity"] > 1 and (counts["polls"] or counts["sealed_days"]):
+            if verbosity > 1 and (counts["polls"] or counts["sealed_days"]):
                 self.stdout.write(
                     f"Enqueued {counts['polls']} polls; sealed {counts['sealed_days']} archive days."
                 )
