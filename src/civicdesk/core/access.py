@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from civicdesk.accounts.models import Account
@@ -57,7 +57,9 @@ def visible_accounts(user: User) -> QuerySet[Account]:
 
 
 def visible_items(user: User) -> QuerySet[Item]:
-    return Item.objects.filter(account__unit_id__in=visible_unit_ids(user))
+    """Items on the person's accounts, and items a rule or a colleague routed to their queue."""
+    units = visible_unit_ids(user)
+    return Item.objects.filter(Q(account__unit_id__in=units) | Q(inbox_entry__queue_id__in=units))
 
 
 def item_for(user: User, pk: int) -> Item:

@@ -44,3 +44,13 @@ class TestScheduler:
         Account.objects.update(next_poll_at=timezone.now() + timedelta(hours=1))
         assert run_due_work(seal=True)["sealed_days"] == 1
         assert LedgerDay.objects.get().version_count == 1
+
+
+def test_serve_streams_only_live_mastodon_accounts(tmp_path):
+    from civicdesk.core.management.commands.serve import streamed_accounts_exist
+
+    assert streamed_accounts_exist() is False
+    replay_account(write_replay(tmp_path / "f.jsonl", []), platform="mastodon")
+    assert streamed_accounts_exist() is False, "a replayed account has no stream"
+    AccountFactory(platform="mastodon", options={"instance": "https://mastodon.example"})
+    assert streamed_accounts_exist() is True

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from civicdesk.accounts.models import Account
+from civicdesk.connectors.base import Platform
 from civicdesk.core.supervisor import Child, civicdesk, supervise
 
 
@@ -30,6 +32,15 @@ def gunicorn_argv(address: str) -> list[str]:
     ]
 
 
+def streamed_accounts_exist() -> bool:
+    """Live Mastodon accounts get a streaming connection (accounts added later: after a restart)."""
+    return (
+        Account.objects.filter(platform=Platform.MASTODON, status=Account.Status.ACTIVE)
+        .exclude(options__has_key="replay_path")
+        .exists()
+    )
+
+
 def start(stdout: Any, *, address: str, workers: int, scheduler: bool) -> int:
     """Run web server, workers and scheduler until stopped; returns the exit code."""
     call_command("migrate", interactive=False, verbosity=0)
@@ -40,6 +51,8 @@ def start(stdout: Any, *, address: str, workers: int, scheduler: bool) -> int:
     ]
     if scheduler:
         children.append(Child("scheduler", civicdesk("scheduler")))
+    if streamed_accounts_exist():
+        children.append(Child("Mastodon stream", civicdesk("stream")))
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     stdout.write(f"Database: {engine}; task queue: {settings.TASK_BACKEND}; workers: {workers}.")
     stdout.write(f"Civic Desk is running at http://{address}/  (Ctrl+C to stop)")
