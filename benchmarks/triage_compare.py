@@ -103,6 +103,10 @@ def binary_peer_metrics(scores: list[float], labels: list[int]) -> dict:
     return metrics.binary_metrics(labels, scores, 0.5)
 
 
+def quiet(done: int, total: int) -> None:
+    """Progress callback that prints nothing; the table is the output."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=corpora.DEFAULT_DATA_DIR)
@@ -139,7 +143,7 @@ def main() -> None:
                         signal,
                         name,
                         "**civic desk**",
-                        evaluate_file(signal, path, progress=lambda *_: None),
+                        evaluate_file(signal, path, progress=quiet),
                     ),
                     flush=True,
                 )
@@ -203,6 +207,31 @@ def main() -> None:
                     metrics.multiclass_metrics(val.labels, vader_label(val.texts), classes),
                 )
             )
+        # Hand-written sets: threat hold-out (written after the rules) and Spanish per signal.
+        holdout = trainsets.devset("threat_holdout.csv")
+        path = write_csv(holdout, tmpdir, "threat_holdout")
+        print(
+            row(
+                "threat",
+                "threat_holdout (unseen)",
+                "**civic desk**",
+                evaluate_file("threat", path, progress=quiet),
+            )
+        )
+        spanish: dict[str, Split] = {}
+        with (trainsets.DEVSETS / "spanish_dev.csv").open(encoding="utf-8", newline="") as handle:
+            for item in csv.DictReader(handle):
+                spanish.setdefault(item["signal"], Split()).add(item["text"], int(item["label"]))
+        for signal, split in spanish.items():
+            path = write_csv(split, tmpdir, f"es_{signal}")
+            print(
+                row(
+                    signal,
+                    "spanish_dev",
+                    "**civic desk**",
+                    evaluate_file(signal, path, progress=quiet),
+                )
+            )
         # PII and language: rules and lingua, no trained baseline.
         pii_rows = corpora.presidio(d, "val")
         pii = Split([r["text"] for r in pii_rows], [r["has_personal_pii"] for r in pii_rows])
@@ -211,7 +240,7 @@ def main() -> None:
                 "pii",
                 "presidio_pii_synth val (has_personal_pii)",
                 "**civic desk**",
-                evaluate_file("pii", write_csv(pii, tmpdir, "pii"), progress=lambda *_: None),
+                evaluate_file("pii", write_csv(pii, tmpdir, "pii"), progress=quiet),
             )
         )
         langs = corpora.umsab_language(d, "val")
@@ -226,9 +255,7 @@ def main() -> None:
                 "language",
                 "umsab_langid val (7 languages)",
                 "**civic desk**",
-                evaluate_file(
-                    "language", write_csv(kept, tmpdir, "lang"), progress=lambda *_: None
-                ),
+                evaluate_file("language", write_csv(kept, tmpdir, "lang"), progress=quiet),
             )
         )
         english = corpora.global_english(d, "val")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -95,7 +96,7 @@ def test_sign_in_open_an_item_and_mark_it_done(live_server, agency, flushable_ar
 
         # Keyboard: j selects the first row, e marks it done in place.
         page.keyboard.press("j")
-        expect(page.locator("[data-entry]").first).to_have_class("entry status-new selected")
+        expect(page.locator("[data-entry]").first).to_have_class(re.compile(r"\bselected\b"))
         page.keyboard.press("e")
         expect(page.locator("[data-entry].status-done")).to_have_count(1)
 
@@ -118,3 +119,73 @@ def test_sign_in_open_an_item_and_mark_it_done(live_server, agency, flushable_ar
         ).count()
         == 2
     )
+
+
+def test_triage_orders_the_inbox_explains_and_routes(live_server, agency, flushable_archive):
+    """With the shipped model: a threat comes first with its reason; a rule routes a bus question."""
+    from civicdesk.core.models import Unit
+    from civicdesk.triage.assess import assess_versions
+    from civicdesk.triage.models import RoutingRule
+
+    transportation = Unit.objects.create(
+        organization=agency.district,
+        parent=agency.district_office,
+        name="Transportation",
+        kind=Unit.Kind.DEPARTMENT,
+        takes_routed_items=True,
+    )
+    RoutingRule.objects.create(
+        organization=agency.district,
+        name="Bus questions",
+        signals=["question"],
+        keywords=["bus"],
+        route_to=transportation,
+        tag="buses",
+        position=10,
+    )
+    with transaction.atomic():
+        report = store_records(
+            account=agency.district_account,
+            records=[
+                record("c1", "Congrats to the robotics team, great job!", author_name="Linda Park"),
+                record(
+                    "c2",
+                    "What time does the bus for route 7 come tomorrow?",
+                    author_name="Marisol Vega",
+                ),
+                record(
+                    "c3",
+                    "I'm bringing a gun to Lincoln Middle School on Friday. Everyone will pay.",
+                    author_name="anon_rider",
+                ),
+            ],
+            source="poll",
+        )
+        intake.receive(items=report.created_items)
+    assess_versions(version_ids=[i.latest_version_id for i in report.created_items])
+
+    def steps(page: Page) -> None:
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill("district_admin")
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        rows = page.locator("[data-entry]")
+        expect(rows.first).to_contain_text("bringing a gun")
+        expect(rows.first.locator(".signal-threat")).to_be_visible()
+        expect(rows.nth(1)).to_contain_text("bus for route 7")
+        expect(rows.nth(1)).to_contain_text("→ Transportation")
+        page.screenshot(path=str(SCREENSHOTS / "inbox-by-priority.png"), full_page=True)
+
+        rows.first.locator("a.text").click()
+        expect(page.get_by_role("heading", name="Triage")).to_be_visible()
+        expect(page.locator(".triage-panel")).to_contain_text("Threat")
+        page.screenshot(path=str(SCREENSHOTS / "item-explanation.png"), full_page=True)
+
+        page.goto(f"{live_server.url}/triage/rules/")
+        expect(page.get_by_text("Bus questions")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "routing-rules.png"), full_page=True)
+        page.goto(f"{live_server.url}/triage/thresholds/")
+        expect(page.get_by_role("heading", name="Threat")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "thresholds.png"), full_page=True)
+
+    assert browse(steps) == []

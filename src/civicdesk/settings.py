@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "civicdesk.connectors",
     "civicdesk.archive",
     "civicdesk.inbox",
+    "civicdesk.triage",
     "civicdesk.demo",
 ]
 if TASK_BACKEND == "rq":

@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", include("civicdesk.inbox.urls")),
     path("accounts/", include("civicdesk.accounts.urls")),
+    path("triage/", include("civicdesk.triage.urls")),
     path("", include("civicdesk.connectors.urls")),
     path("admin/", admin.site.urls),
 ]

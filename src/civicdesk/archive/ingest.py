@@ -137,6 +137,15 @@ def _append(
         item.language = _clean(str(content.get("language", "")), 16)
 
 
+def _assess_after_commit(version_ids: list[int]) -> None:
+    """Every new state of an item is triaged, once the versions are committed."""
+    if not version_ids:
+        return
+    from civicdesk.triage.tasks import assess_versions  # triage reads the archive, not the reverse
+
+    transaction.on_commit(lambda: assess_versions.enqueue(version_ids=version_ids))
+
+
 def store_records(
     *,
     account: Account,
@@ -215,6 +224,8 @@ def store_records(
                 ItemVersion.objects.filter(item=OuterRef("pk")).order_by("-seq").values("pk")[:1]
             )
         )
+    for state in touched:
+        state.item.latest_version = state.pending[-1]  # the row was set by the UPDATE above
     Item.objects.bulk_update(
         [s.item for s in touched if not s.is_new],
         [
@@ -228,6 +239,10 @@ def store_records(
         batch_size=100,
     )
     report.new_versions = len(versions)
+    if source != ItemVersion.Source.IMPORT:
+        # Imported archives are history, kept out of the inbox; triaging a million old posts
+        # would only delay the live ones.
+        _assess_after_commit([v.pk for v in versions if not v.is_deletion])
     report.created_items = new_items
     report.changed_item_ids = [s.item.pk for s in touched]
     return report

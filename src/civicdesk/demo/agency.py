@@ -17,6 +17,7 @@ from civicdesk.accounts.models import Account
 from civicdesk.connectors.base import Platform
 from civicdesk.core import audit
 from civicdesk.core.models import Membership, Organization, Unit
+from civicdesk.triage.models import RoutingRule
 
 DATA_DIR = Path(__file__).parent / "data"
 DEMO_PASSWORD = "riverbend-demo"  # noqa: S105 - printed for anyone running the demo
@@ -113,6 +114,44 @@ ORGANIZATIONS = [
     ),
 ]
 
+# Departments and precincts answer what is routed to them.
+ROUTED_KINDS = {Unit.Kind.DEPARTMENT, Unit.Kind.PRECINCT}
+
+# Routing rules a comms office would start with: (organization, name, fields).
+RULES = [
+    (
+        "Riverbend Unified School District",
+        "Bus and route questions to Transportation",
+        {
+            "signals": ["question", "complaint"],
+            "keywords": ["bus", "route", "autobús", "parada"],
+            "route_to": "Transportation",
+            "tag": "buses",
+            "position": 10,
+        },
+    ),
+    (
+        "Riverbend Unified School District",
+        "Threats go to the top",
+        {"signals": ["threat", "self_harm"], "escalate": True, "tag": "safety", "position": 1},
+    ),
+    (
+        "Riverbend Unified School District",
+        "Spanish-speaking families",
+        {"language": "es", "tag": "español", "position": 20},
+    ),
+    (
+        "Riverbend Police Department",
+        "Noise and parking complaints to the 7th Precinct",
+        {
+            "keywords": ["noise", "parking", "parked", "loud"],
+            "route_to": "7th Precinct",
+            "tag": "quality-of-life",
+            "position": 10,
+        },
+    ),
+]
+
 # Named staff, each seeing only their part of the agency.
 STAFF = [
     (
@@ -128,6 +167,12 @@ STAFF = [
         Membership.Role.EDITOR,
     ),
     ("pd.pio", "Riverbend Police Department", "Police Headquarters", Membership.Role.RESPONDER),
+    (
+        "transportation",
+        "Riverbend Unified School District",
+        "Transportation",
+        Membership.Role.RESPONDER,
+    ),
     ("mayor.press", "City of Riverbend", "Office of the Mayor", Membership.Role.RESPONDER),
 ]
 
@@ -179,6 +224,14 @@ def create_demo_agency(*, started_at: datetime, speed: float = 1.0) -> list[Acco
             if was_created:
                 audit.record("account.added", target=account, by=admin, source="demo")
             accounts.append(account)
+    for org_name, rule_name, fields in RULES:
+        organization = Organization.objects.get(name=org_name)
+        values = dict(fields)
+        if "route_to" in values:
+            values["route_to"] = units[(org_name, values["route_to"])]
+        RoutingRule.objects.get_or_create(
+            organization=organization, name=rule_name, defaults=values
+        )
     for username, org_name, unit_name, role in STAFF:
         user, created = user_model.objects.get_or_create(username=username)
         if created:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from civicdesk.accounts.models import Account
 from civicdesk.connectors.base import Platform
@@ -26,6 +26,24 @@ class InboxFilterForm(forms.Form):
         required=False,
         initial="open",
     )
+    urgency = forms.ChoiceField(
+        choices=[
+            ("", "Any urgency"),
+            ("1", "Threat or self-harm"),
+            ("2", "Harassment or hate"),
+            ("3", "Awaiting an answer"),
+            ("4", "Personal data shared"),
+            ("5", "Routine"),
+            ("6", "Likely spam"),
+            ("failed", "Not triaged"),
+        ],
+        required=False,
+    )
+    sort = forms.ChoiceField(
+        choices=[("urgent", "Most urgent first"), ("newest", "Newest first")],
+        required=False,
+        initial="urgent",
+    )
     received_from = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -43,7 +61,8 @@ class InboxFilterForm(forms.Form):
     def filter(self, entries: QuerySet[Entry]) -> QuerySet[Entry]:
         data = self.cleaned_data
         if data.get("unit"):
-            entries = entries.filter(unit_id__in=units_below({data["unit"].pk}))
+            below = units_below({data["unit"].pk})
+            entries = entries.filter(Q(unit_id__in=below) | Q(queue_id__in=below))
         if data.get("account"):
             entries = entries.filter(account=data["account"])
         if data.get("platform"):
@@ -53,6 +72,15 @@ class InboxFilterForm(forms.Form):
             entries = entries.exclude(status=Entry.Status.DONE)
         elif status:
             entries = entries.filter(status=status)
+        urgency = data.get("urgency")
+        if urgency == "failed":
+            entries = entries.filter(triage_status=Entry.TriageStatus.FAILED)
+        elif urgency:
+            entries = entries.filter(priority=int(urgency))
+        if data.get("sort") == "newest":
+            entries = entries.order_by("-received_at", "-pk")
+        else:
+            entries = entries.order_by("priority", "-received_at", "-pk")
         if data.get("received_from"):
             entries = entries.filter(received_at__date__gte=data["received_from"])
         if data.get("received_to"):

@@ -28,10 +28,32 @@ class Entry(models.Model):
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
 
+    class TriageStatus(models.TextChoices):
+        PENDING = "pending", "Being triaged"
+        SCORED = "scored", "Triaged"
+        FAILED = "failed", "Not triaged"
+
+    triage_status = models.CharField(
+        max_length=10, choices=TriageStatus.choices, default=TriageStatus.PENDING
+    )
+    triage_error = models.TextField(blank=True)
+    # 1 is most urgent (threats, self-harm); see civicdesk.triage.priority.
+    priority = models.PositiveSmallIntegerField(default=5, db_index=True)
+    priority_label = models.CharField(max_length=100, blank=True)
+    signal_badges = models.JSONField(default=list, blank=True)
+    # The department queue a routing rule (or a person) sent it to, besides its account's unit.
+    queue = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    queue_is_manual = models.BooleanField(default=False)
+    tags = models.JSONField(default=list, blank=True)
+    route_reason = models.TextField(blank=True)
+
     class Meta:
         verbose_name_plural = "entries"
         ordering = ["-received_at", "-pk"]
         indexes = [
+            models.Index(fields=["status", "priority", "-received_at"]),
             models.Index(fields=["unit", "status", "-received_at"]),
             models.Index(fields=["status", "-received_at"]),
         ]

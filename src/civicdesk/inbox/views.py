@@ -12,18 +12,22 @@ from django.views.decorators.vary import vary_on_headers
 
 from civicdesk.archive.models import Item
 from civicdesk.core import access
-from civicdesk.core.models import AuditEvent
+from civicdesk.core.models import AuditEvent, Unit
+from civicdesk.triage.models import Assessment
 
 from .forms import InboxFilterForm
 from .models import Entry
 from .status import change_status
 
 PAGE_SIZE = 50
+CORRECTABLE = ["threat", "self_harm", "harassment", "hate", "question", "complaint", "pii", "spam"]
 
 
 def _entries_for(request: HttpRequest) -> QuerySet[Entry]:
-    return Entry.objects.filter(unit_id__in=access.visible_unit_ids(request.user)).select_related(
-        "item", "item__latest_version", "account", "unit", "assignee"
+    # An item is seen by its account's unit and by the queue a rule or a person routed it to.
+    units = access.visible_unit_ids(request.user)
+    return Entry.objects.filter(Q(unit_id__in=units) | Q(queue_id__in=units)).select_related(
+        "item", "item__latest_version", "account", "unit", "assignee", "queue"
     )
 
 
@@ -31,7 +35,7 @@ def _entries_for(request: HttpRequest) -> QuerySet[Entry]:
 @vary_on_headers("HX-Request")
 def index(request: HttpRequest) -> HttpResponse:
     form = InboxFilterForm(
-        request.GET or {"status": "open"},
+        request.GET or {"status": "open", "sort": "urgent"},
         units=access.visible_units(request.user),
         accounts=access.visible_accounts(request.user).select_related("unit"),
     )
@@ -52,7 +56,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = access.item_for(request.user, pk)
-    entry = Entry.objects.filter(item=item).select_related("assignee").first()
+    entry = Entry.objects.filter(item=item).select_related("assignee", "unit", "queue").first()
     thread_id = item.thread_platform_id or item.platform_id
     thread_items = list(
         Item.objects.filter(account=item.account)
@@ -62,17 +66,26 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     versions = list(item.versions.order_by("seq"))
     history = AuditEvent.objects.filter(target_type="archive.item", target_id=str(item.pk))[:50]
-    return render(
-        request,
-        "inbox/item.html",
-        {
-            "item": item,
-            "entry": entry,
-            "thread": thread_items,
-            "versions": versions,
-            "history": history,
-        },
+    assessment = (
+        Assessment.objects.filter(item=item).order_by("-version__seq", "-assessed_at").first()
     )
+    signals = list(assessment.signals.items()) if assessment else []
+    positive = {n for n, s in signals if s.get("positive") and not s.get("label")}
+    context = {
+        "item": item,
+        "entry": entry,
+        "thread": thread_items,
+        "versions": versions,
+        "history": history,
+        "assessment": assessment,
+        "flagged": [(n, s) for n, s in signals if s.get("positive") and not s.get("label")],
+        "tones": [(n, s) for n, s in signals if s.get("label")],
+        "missable": [name for name in CORRECTABLE if name not in positive],
+        "queues": Unit.objects.filter(
+            organization_id=item.account.organization_id, takes_routed_items=True
+        ),
+    }
+    return render(request, "inbox/item.html", context)
 
 
 @login_required

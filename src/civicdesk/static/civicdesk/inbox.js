@@ -63,6 +63,16 @@
     event.preventDefault();
   });
 
+  // The list refreshes itself every 30 seconds; keep the selected row selected across it.
+  var remembered = null;
+  document.body.addEventListener("htmx:beforeSwap", function () {
+    var row = current();
+    remembered = row ? row.id : null;
+  });
+  document.body.addEventListener("htmx:afterSettle", function () {
+    if (remembered && !current()) select(document.getElementById(remembered));
+  });
+
   document.addEventListener("click", function (event) {
     var row = event.target.closest && event.target.closest("[data-entry]");
     if (row) select(row);

@@ -1,0 +1,139 @@
+"""Assessing archived versions: score, store with the model's version, prioritize and route.
+
+A classifier failure never blocks anything: ingestion has already committed the item, and the
+item is marked "not triaged" with the error, to be retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from civicdesk.archive.models import ItemVersion
+from civicdesk.inbox.models import Entry
+
+from .models import Assessment, SignalThreshold
+from .routing import Facts, route, rules_for
+from .scoring import SignalResult, TriageResult, load_triage
+
+logger = logging.getLogger(__name__)
+BATCH = 256
+
+
+def _signal_json(result: SignalResult) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "score": round(float(result.score), 4),
+        "positive": bool(result.is_positive),
+        "threshold": round(float(result.threshold), 4),
+        "reason": result.reason,
+    }
+    if result.label:
+        data["label"] = result.label
+    return data
+
+
+def thresholds_for(organization_id: int) -> dict[str, float]:
+    return dict(
+        SignalThreshold.objects.filter(organization_id=organization_id).values_list(
+            "signal", "threshold"
+        )
+    )
+
+
+def assess_versions(*, version_ids: Sequence[int]) -> dict[str, int]:
+    """Assess the given versions (deletions keep their item's last assessment); safe to repeat."""
+    versions = list(
+        ItemVersion.objects.filter(pk__in=list(version_ids), is_deletion=False)
+        .select_related("item__account")
+        .order_by("pk")
+    )
+    by_org: dict[int, list[ItemVersion]] = defaultdict(list)
+    for version in versions:
+        by_org[version.item.account.organization_id].append(version)
+    rules = rules_for(by_org)
+    counts = {"scored": 0, "failed": 0}
+    for organization_id, group in by_org.items():
+        limits = thresholds_for(organization_id)
+        for start in range(0, len(group), BATCH):
+            batch = group[start : start + BATCH]
+            try:
+                triage = load_triage()
+                results: list[TriageResult | Exception] = list(
+                    triage.score_many([v.text for v in batch], thresholds=limits)
+                )
+                model_version = triage.model_version
+            except Exception as exc:  # noqa: BLE001 - any classifier fault must leave the item stored, marked
+                logger.exception("Triage failed for %d versions", len(batch))
+                results, model_version = [exc] * len(batch), "unavailable"
+            for version, result in zip(batch, results, strict=True):
+                counts[_store(version, result, model_version, rules.get(organization_id, []))] += 1
+    return counts
+
+
+@transaction.atomic
+def _store(
+    version: ItemVersion, result: TriageResult | Exception, model_version: str, rules: list[Any]
+) -> str:
+    item = version.item
+    if isinstance(result, Exception):
+        assessment = Assessment(
+            version=version,
+            item=item,
+            model_version=model_version,
+            status=Assessment.Status.FAILED,
+            error=f"{type(result).__name__}: {result}"[:2000],
+        )
+    else:
+        assessment = Assessment(
+            version=version,
+            item=item,
+            model_version=model_version,
+            status=Assessment.Status.SCORED,
+            signals={name: _signal_json(s) for name, s in result.signals.items()},
+            language=result.language,
+            priority=result.priority,
+            priority_label=result.priority_label,
+        )
+    try:
+        with transaction.atomic():
+            assessment.save()
+    except IntegrityError:
+        return (
+            "scored" if not isinstance(result, Exception) else "failed"
+        )  # assessed already by this model
+    entry = Entry.objects.filter(item=item).select_for_update().first()
+    if entry is None:
+        return str(assessment.status)
+    if isinstance(result, Exception):
+        entry.triage_status, entry.triage_error = Entry.TriageStatus.FAILED, assessment.error
+        entry.save(update_fields=["triage_status", "triage_error"])
+        return "failed"
+    routing = route(
+        facts=Facts(
+            text=version.text,
+            signals=assessment.signals,
+            language=assessment.language,
+            account_id=item.account_id,
+            unit_id=entry.unit_id,
+        ),
+        rules=rules,
+    )
+    entry.triage_status, entry.triage_error = Entry.TriageStatus.SCORED, ""
+    escalated = routing.escalate and assessment.priority > 1
+    entry.priority = 1 if escalated else assessment.priority
+    entry.priority_label = "Escalated by a routing rule" if escalated else assessment.priority_label
+    entry.signal_badges = [
+        name for name, s in assessment.positive_signals if name not in ("sentiment", "emotion")
+    ]
+    if not entry.queue_is_manual:
+        entry.queue = routing.queue
+    if routing.assignee is not None and entry.assignee_id is None:
+        entry.assignee = routing.assignee
+    entry.tags = routing.tags
+    entry.route_reason = " ".join(routing.reasons)
+    entry.save()
+    return "scored"

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from civicdesk.accounts.models import Account
+from civicdesk.core.models import Unit
+
+from .labels import signal_label
+from .models import RoutingRule
+from .signals import SIGNALS, Kind
+
+# What a rule or a threshold can name: the yes/no signals (sentiment and emotion are labels).
+SIGNAL_CHOICES = [
+    (name, signal_label(name)) for name, s in SIGNALS.items() if s.kind in (Kind.BINARY, Kind.RULES)
+]
+
+
+class CommaList(forms.CharField):
+    def to_python(self, value: Any) -> list[str]:
+        text = super().to_python(value)
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    def prepare_value(self, value: Any) -> str:
+        return ", ".join(value) if isinstance(value, list) else value or ""
+
+
+class RoutingRuleForm(forms.ModelForm):
+    signals = forms.MultipleChoiceField(
+        choices=SIGNAL_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="When triage finds",
+    )
+    keywords = CommaList(
+        required=False, help_text="Comma-separated; any one is enough. Leave empty for any text."
+    )
+
+    class Meta:
+        model = RoutingRule
+        fields = [
+            "name",
+            "position",
+            "is_enabled",
+            "signals",
+            "signal_match",
+            "keywords",
+            "language",
+            "account",
+            "unit",
+            "route_to",
+            "assign_to",
+            "tag",
+            "escalate",
+        ]
+        labels = {
+            "position": "Order",
+            "is_enabled": "On",
+            "signal_match": "Match",
+            "unit": "Only for accounts of",
+        }
+
+    def __init__(
+        self, *args: Any, units: QuerySet[Unit], accounts: QuerySet[Account], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["route_to"].queryset = units.filter(takes_routed_items=True)  # type: ignore[attr-defined]
+        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
+        self.fields["assign_to"].queryset = (
+            get_user_model()
+            .objects.filter(  # type: ignore[attr-defined]
+                memberships__unit__in=units
+            )
+            .distinct()
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (
+            data.get("route_to") or data.get("assign_to") or data.get("tag") or data.get("escalate")
+        ):
+            raise forms.ValidationError(
+                "Say what the rule does: a queue, a person, a tag, or escalation."
+            )
+        return data
+
+
+class ThresholdForm(forms.Form):
+    signal = forms.ChoiceField(choices=SIGNAL_CHOICES)
+    threshold = forms.FloatField(min_value=0.0, max_value=1.0)

@@ -1,0 +1,101 @@
+"""Routing rules: which queue, person, tag or escalation an assessed item gets, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from civicdesk.core.access import units_below
+from civicdesk.core.models import Unit
+
+from .models import RoutingRule
+
+
+@dataclass
+class Routing:
+    queue: Unit | None = None
+    assignee: AbstractBaseUser | None = None
+    tags: list[str] = field(default_factory=list)
+    escalate: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a rule can look at."""
+
+    text: str
+    signals: Mapping[str, Mapping[str, Any]]
+    language: str
+    account_id: int
+    unit_id: int
+
+
+def _matches(rule: RoutingRule, facts: Facts, unit_scope: set[int] | None) -> str | None:
+    """Why the rule matches, in words, or None."""
+    why: list[str] = []
+    if rule.signals:
+        positive = [s for s in rule.signals if facts.signals.get(s, {}).get("positive")]
+        if rule.signal_match == RoutingRule.Match.ALL and len(positive) < len(rule.signals):
+            return None
+        if not positive:
+            return None
+        why.append(" and ".join(s.replace("_", " ") for s in positive))
+    if rule.keywords:
+        lowered = facts.text.casefold()
+        found = [k for k in rule.keywords if k.casefold() in lowered]
+        if not found:
+            return None
+        why.append(f"mentions '{found[0]}'")
+    if rule.language and facts.language != rule.language:
+        return None
+    if rule.language:
+        why.append(f"in {rule.language}")
+    if rule.account_id and rule.account_id != facts.account_id:
+        return None
+    if unit_scope is not None and facts.unit_id not in unit_scope:
+        return None
+    return ", ".join(why) or "every item"
+
+
+def route(*, facts: Facts, rules: Sequence[RoutingRule]) -> Routing:
+    """Apply the organization's enabled rules, in order, to one item."""
+    routing = Routing()
+    scopes: dict[int, set[int]] = {}
+    for rule in rules:
+        if not rule.is_enabled:
+            continue
+        scope = None
+        if rule.unit_id:
+            scope = scopes.setdefault(rule.unit_id, units_below({rule.unit_id}))
+        why = _matches(rule, facts, scope)
+        if why is None:
+            continue
+        acted: list[str] = []
+        if rule.route_to_id and routing.queue is None:
+            routing.queue = rule.route_to
+            acted.append(f"sent to {rule.route_to.name}")  # type: ignore[union-attr]
+        if rule.assign_to_id and routing.assignee is None:
+            routing.assignee = rule.assign_to
+            acted.append(f"assigned to {rule.assign_to.get_username()}")  # type: ignore[union-attr]
+        if rule.tag and rule.tag not in routing.tags:
+            routing.tags.append(rule.tag)
+            acted.append(f"tagged {rule.tag}")
+        if rule.escalate:
+            routing.escalate = True
+            acted.append("escalated")
+        if acted:
+            routing.reasons.append(f"Rule “{rule.name}” ({why}): {', '.join(acted)}.")
+    return routing
+
+
+def rules_for(organization_ids: Iterable[int]) -> dict[int, list[RoutingRule]]:
+    by_org: dict[int, list[RoutingRule]] = {}
+    for rule in RoutingRule.objects.filter(
+        organization_id__in=list(organization_ids), is_enabled=True
+    ).select_related("route_to", "assign_to"):
+        by_org.setdefault(rule.organization_id, []).append(rule)
+    return by_org
