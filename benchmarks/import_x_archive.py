@@ -14,16 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+from fresh_database import peak_rss_mb, prepare
 
 FIRST_ID = 1_100_000_000_000_000_000
 STARTED = datetime(2015, 1, 1, tzinfo=UTC)
@@ -94,10 +90,6 @@ def write_archive(path: Path, posts: int) -> None:
         out.write(" ]")
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
@@ -108,33 +100,16 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="civicdesk-bench-import-"))
-    os.environ["CIVICDESK_VAR_DIR"] = str(workdir)
-    if args.database == "postgres":
-        import psycopg
-
-        name = args.postgres_url.rsplit("/", 1)[1]
-        with psycopg.connect(
-            args.postgres_url.rsplit("/", 1)[0] + "/postgres", autocommit=True
-        ) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = args.postgres_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "civicdesk.settings"
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    workdir = prepare(
+        database=args.database, postgres_url=args.postgres_url, prefix="civicdesk-bench-import-"
+    )
+    from django.db import connection
 
     from civicdesk.accounts.models import Account
     from civicdesk.archive.importers import Progress, import_archive
     from civicdesk.archive.models import Item, ItemVersion
     from civicdesk.core.models import Organization, Unit
 
-    call_command("migrate", verbosity=0)
     archive = workdir / "archive" / "data" / "tweets.js"
     started = time.perf_counter()
     write_archive(archive, args.posts)
@@ -171,7 +146,7 @@ def main() -> None:
     items, versions = Item.objects.count(), ItemVersion.objects.count()
     second_s, second = run()
 
-    print(f"database: {args.database} ({django.db.connection.vendor}), posts: {args.posts:,}")
+    print(f"database: {args.database} ({connection.vendor}), posts: {args.posts:,}")
     print(f"tweets.js: {size / 1e6:,.1f} MB (written in {written:.1f} s)")
     print(
         f"first import:  {first_s:7.1f} s   {args.posts / first_s:9,.0f} posts/s   "

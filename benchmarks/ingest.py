@@ -12,15 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+from fresh_database import peak_rss_mb, prepare
 
 
 def write_feed(path: Path, n: int) -> None:
@@ -42,10 +37,6 @@ def write_feed(path: Path, n: int) -> None:
             out.write(json.dumps(event, ensure_ascii=False) + "\n")
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
@@ -56,26 +47,10 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=500)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="civicdesk-bench-"))
-    os.environ["CIVICDESK_VAR_DIR"] = str(workdir)
-    if args.database == "postgres":
-        import psycopg
-
-        name = args.postgres_url.rsplit("/", 1)[1]
-        with psycopg.connect(
-            args.postgres_url.rsplit("/", 1)[0] + "/postgres", autocommit=True
-        ) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = args.postgres_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "civicdesk.settings"
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    workdir = prepare(
+        database=args.database, postgres_url=args.postgres_url, prefix="civicdesk-bench-"
+    )
+    from django.db import connection
     from django.utils import timezone
 
     from civicdesk.accounts.models import Account
@@ -85,7 +60,6 @@ def main() -> None:
     from civicdesk.core.models import Organization, Unit
     from civicdesk.inbox.models import Entry
 
-    call_command("migrate", verbosity=0)
     feed = workdir / "feed.jsonl"
     write_feed(feed, args.items)
     org = Organization.objects.create(name="Bench USD", slug="bench")
@@ -124,7 +98,7 @@ def main() -> None:
     verify_s = time.perf_counter() - started
 
     print(
-        f"database: {args.database} ({django.db.connection.vendor}), items: {args.items:,}, page size: {args.page_size}"
+        f"database: {args.database} ({connection.vendor}), items: {args.items:,}, page size: {args.page_size}"
     )
     print(f"first ingest:  {first:7.1f} s   {args.items / first:9,.0f} items/s")
     print(
