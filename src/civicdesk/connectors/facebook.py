@@ -49,12 +49,7 @@ from civicdesk.connectors.cursors import (
     read_streams,
 )
 from civicdesk.connectors.http import ApiResponse, HttpConnector, PlatformClient
-from civicdesk.connectors.meta import (
-    DEFAULT_API_VERSION,
-    GraphList,
-    appsecret_proof,
-    graph_error_classifier,
-)
+from civicdesk.connectors.meta import GraphList, appsecret_proof, graph_client
 
 MAX_PAGE = 100
 MAX_THREAD_PAGES = 50
@@ -158,13 +153,7 @@ class FacebookConnector(HttpConnector):
                         access_token=token, app_secret=str(self.credentials["app_secret"])
                     )
                 }
-            version = str(self.options.get("api_version", DEFAULT_API_VERSION))
-            self._http = self.make_client(
-                base_url=f"https://graph.facebook.com/{version}",
-                headers={"Authorization": f"Bearer {token}"},
-                params=params,
-                classify_error=graph_error_classifier(self.platform),
-            )
+            self._http = graph_client(self, token=token, params=params)
         return self._http
 
     @property

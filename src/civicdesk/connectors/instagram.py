@@ -51,7 +51,7 @@ from civicdesk.connectors.cursors import (
 )
 from civicdesk.connectors.facebook import read_conversations
 from civicdesk.connectors.http import ApiResponse, HttpConnector, PlatformClient
-from civicdesk.connectors.meta import DEFAULT_API_VERSION, GraphList, graph_error_classifier
+from civicdesk.connectors.meta import GraphList, graph_client
 
 MAX_PAGE = 100
 MAX_THREAD_PAGES = 50
@@ -125,12 +125,10 @@ class InstagramConnector(HttpConnector):
     @property
     def http(self) -> PlatformClient:
         if not hasattr(self, "_http"):
-            host = str(self.options.get("graph_host", "graph.facebook.com"))
-            version = str(self.options.get("api_version", DEFAULT_API_VERSION))
-            self._http = self.make_client(
-                base_url=f"https://{host}/{version}",
-                headers={"Authorization": f"Bearer {self.credentials['access_token']}"},
-                classify_error=graph_error_classifier(self.platform),
+            self._http = graph_client(
+                self,
+                token=str(self.credentials["access_token"]),
+                host=str(self.options.get("graph_host", "graph.facebook.com")),
             )
         return self._http
 

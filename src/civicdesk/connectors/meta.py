@@ -16,7 +16,13 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from civicdesk.connectors.base import ConnectorError, ItemGone, Platform
-from civicdesk.connectors.http import DEFAULT_RETRY_AFTER, ErrorClassifier, parse_rate_limit
+from civicdesk.connectors.http import (
+    DEFAULT_RETRY_AFTER,
+    ErrorClassifier,
+    HttpConnector,
+    PlatformClient,
+    parse_rate_limit,
+)
 
 DEFAULT_API_VERSION = "v23.0"
 RECONNECT_CODES = frozenset({102, 190})
@@ -93,3 +99,20 @@ def graph_error_classifier(platform: Platform) -> ErrorClassifier:
 def appsecret_proof(*, access_token: str, app_secret: str) -> str:
     """The ``appsecret_proof`` Meta requires when the app has "Require App Secret" switched on."""
     return hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
+
+
+def graph_client(
+    connector: HttpConnector,
+    *,
+    token: str,
+    host: str = "graph.facebook.com",
+    params: dict[str, str] | None = None,
+) -> PlatformClient:
+    """The Graph API client Facebook and Instagram share: pinned version, bearer token, errors."""
+    version = str(connector.options.get("api_version", DEFAULT_API_VERSION))
+    return connector.make_client(
+        base_url=f"https://{host}/{version}",
+        headers={"Authorization": f"Bearer {token}"},
+        params=params,
+        classify_error=graph_error_classifier(connector.platform),
+    )
