@@ -9,6 +9,7 @@ from civicdesk.accounts.models import Account
 from civicdesk.connectors.base import Platform
 from civicdesk.core.access import units_below
 from civicdesk.core.models import Unit
+from civicdesk.triage import priority
 
 from .models import Entry
 
@@ -29,12 +30,7 @@ class InboxFilterForm(forms.Form):
     urgency = forms.ChoiceField(
         choices=[
             ("", "Any urgency"),
-            ("1", "Threat or self-harm"),
-            ("2", "Harassment or hate"),
-            ("3", "Awaiting an answer"),
-            ("4", "Personal data shared"),
-            ("5", "Routine"),
-            ("6", "Likely spam"),
+            *((str(level.rank), level.label.split(":")[0]) for level in priority.ALL),
             ("failed", "Not triaged"),
         ],
         required=False,

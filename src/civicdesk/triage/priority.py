@@ -18,23 +18,36 @@ class Priority:
     label: str
 
 
-# (rank, label, signals any of which puts an item there), most urgent first.
-LEVELS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
-    (1, "Threat or self-harm: act now", ("threat", "self_harm")),
-    (2, "Harassment or hate", ("harassment", "hate")),
-    (3, "Awaiting an answer", ("question", "complaint")),
-    (4, "Personal data shared", ("pii",)),
+# The threat threshold is set to find 95 % of threats, so most flagged posts are not threats.
+# Those the model is sure of come first; the rest still come before everything else but threats.
+LIKELY_THREAT = 0.5
+
+ACT_NOW = Priority(1, "Threat or self-harm: act now")
+POSSIBLE_THREAT = Priority(2, "Possible threat: review")
+# (priority, signals any of which puts an item there), after the two threat levels.
+LEVELS: tuple[tuple[Priority, tuple[str, ...]], ...] = (
+    (Priority(3, "Harassment or hate"), ("harassment", "hate")),
+    (Priority(4, "Awaiting an answer"), ("question", "complaint")),
+    (Priority(5, "Personal data shared"), ("pii",)),
 )
-ROUTINE = Priority(5, "Routine")
+ROUTINE = Priority(6, "Routine")
 # Spam sorts below routine items: nobody is waiting on it.
-SPAM = Priority(6, "Likely spam")
+SPAM = Priority(7, "Likely spam")
+ALL = (ACT_NOW, POSSIBLE_THREAT, *(p for p, _ in LEVELS), ROUTINE, SPAM)
 
 
 def prioritize(signals: Mapping[str, Decided]) -> Priority:
     """The most urgent level any positive signal reaches; spam and then routine when none is."""
-    for rank, label, names in LEVELS:
+    threat, self_harm = signals.get("threat"), signals.get("self_harm")
+    if (self_harm and self_harm.is_positive) or (
+        threat and threat.is_positive and threat.score >= LIKELY_THREAT
+    ):
+        return ACT_NOW
+    if threat and threat.is_positive:
+        return POSSIBLE_THREAT
+    for level, names in LEVELS:
         if any(signals[name].is_positive for name in names if name in signals):
-            return Priority(rank, label)
+            return level
     if "spam" in signals and signals["spam"].is_positive:
         return SPAM
     return ROUTINE

@@ -24,9 +24,11 @@ from civicdesk.triage.features import NgramFeaturizer
 from civicdesk.triage.normalization import clean_text, model_text
 from civicdesk.triage.pii import PII_VERSION, PiiSpan, find_pii
 from civicdesk.triage.priority import prioritize
-from civicdesk.triage.signals import LEARNED, SIGNALS, Kind, combine
+from civicdesk.triage.signals import EXPLAIN_ONLY_RULES, LEARNED, SIGNALS, Kind, combine
 
 PII_THRESHOLD = 0.5
+# A rule hit this strong is named as the reason for a flagged threat or self-harm item.
+RULE_EVIDENCE = 0.5
 
 
 @dataclass
@@ -174,9 +176,12 @@ class Triage:
         hit = rule(text) if rule else rules.NO_HIT
         score = combine(name, model_score, hit.score)
         positive = score >= threshold
-        # A matched rule names the weapon, target or phrase; that reads better than n-grams,
-        # so it is the reason whenever it is decisive on its own.
-        if hit.reason and (hit.score >= model_score or hit.score >= threshold):
+        # A matched rule names the weapon, target or phrase; that reads better than n-grams.
+        if name in EXPLAIN_ONLY_RULES:
+            rule_explains = positive and hit.score >= RULE_EVIDENCE
+        else:
+            rule_explains = hit.score >= model_score or hit.score >= threshold
+        if hit.reason and rule_explains:
             reason = hit.reason
         elif positive:
             reason = explain.model_reason(

@@ -11,17 +11,26 @@ class Flag:
     score: float = 0.0
 
 
-def flags(*positive: str) -> dict[str, Flag]:
+def flags(*positive: str, threat_score: float = 0.9) -> dict[str, Flag]:
     names = ["threat", "self_harm", "harassment", "hate", "question", "complaint", "pii", "spam"]
-    return {n: Flag(n in positive) for n in names}
+    return {
+        n: Flag(n in positive, threat_score if n == "threat" else 0.9 if n in positive else 0.0)
+        for n in names
+    }
 
 
-def test_threat_outranks_everything() -> None:
+def test_a_likely_threat_outranks_everything() -> None:
     assert prioritize(flags("threat", "question", "spam")).rank == 1
 
 
 def test_self_harm_is_urgent() -> None:
     assert prioritize(flags("self_harm")).label == "Threat or self-harm: act now"
+
+
+def test_a_possible_threat_comes_after_likely_ones_and_before_abuse() -> None:
+    possible = prioritize(flags("threat", "hate", threat_score=0.2))
+    assert possible.label == "Possible threat: review"
+    assert prioritize(flags("self_harm")).rank < possible.rank < prioritize(flags("hate")).rank
 
 
 def test_abuse_before_questions_before_routine_before_spam() -> None:
