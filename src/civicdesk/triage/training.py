@@ -29,6 +29,10 @@ C_GRID = (0.5, 1.0, 2.0, 4.0)
 # of the threats in threat_dev2, instead of the F1-best one.
 THREAT_RECALL_FLOOR = 0.95
 FEEDBACK_WEIGHT = 2.0
+# Finer steps near 0: a recall-first threshold can sit below 0.02.
+THRESHOLD_GRID = np.round(
+    np.concatenate([np.arange(0.002, 0.02, 0.002), np.arange(0.02, 0.951, 0.01)]), 3
+)
 
 Feedback = Sequence[tuple[str, str, int | str]]
 
@@ -117,7 +121,8 @@ def _combined_scores(signal: str, texts: Sequence[str], model_scores: np.ndarray
 
 def _pick_threshold(signal: str, primaries: Sequence[tuple[Sequence[int], np.ndarray]]) -> float:
     """The decision threshold, from (labels, scores) of one or more validation sets."""
-    grid = np.round(np.arange(0.02, 0.951, 0.01), 2)
+
+    grid = THRESHOLD_GRID
     if signal == "threat":
         ok = [
             t
@@ -184,7 +189,7 @@ def train_head(
 
     if spec.kind == Kind.BINARY:
         y = np.asarray(train_rows.labels, dtype=np.int64)
-        best: tuple[float, float, np.ndarray, float] | None = None
+        best: tuple[bool, float, float, np.ndarray, float] | None = None
 
         def scored(name: str, w: np.ndarray, b: float) -> tuple[Sequence[int], np.ndarray]:
             split = data.vals[name]
@@ -203,13 +208,19 @@ def train_head(
             auc = float(
                 np.mean([metrics.roc_auc(np.asarray(lb), sc) or 0.0 for lb, sc in primaries])
             )
+            # For threat, a C whose threshold cannot reach the recall floor is never chosen
+            # over one that can, whatever its macro-F1.
+            meets = signal != "threat" or all(
+                (metrics.binary_metrics(lb, sc, t)["recall"] or 0.0) >= THREAT_RECALL_FLOOR
+                for lb, sc in primaries
+            )
             _log(f"[{signal}] C={c}: macro-F1 {f1:.4f} ROC-AUC {auc:.4f} at {t}")
-            if best is None or (f1, auc) > (best[0], best[1]):
-                best = (f1, auc, w, b)
+            if best is None or (meets, f1, auc) > best[:3]:
+                best = (meets, f1, auc, w, b)
                 chosen_c = c
         assert best is not None
-        weights_out, bias_out = best[2][:, None], np.asarray([best[3]], dtype=np.float32)
-        chosen_w, chosen_b = best[2], best[3]
+        weights_out, bias_out = best[3][:, None], np.asarray([best[4]], dtype=np.float32)
+        chosen_w, chosen_b = best[3], best[4]
         threshold = _pick_threshold(
             signal, [scored(name, chosen_w, chosen_b) for name in primary_names]
         )
