@@ -12,6 +12,7 @@ from civicdesk.core.access import units_below
 from civicdesk.core.models import Unit
 
 from .models import RoutingRule
+from .priority import LIKELY_THREAT
 
 
 @dataclass
@@ -61,6 +62,15 @@ def _matches(rule: RoutingRule, facts: Facts, unit_scope: set[int] | None) -> st
     return ", ".join(why) or "every item"
 
 
+def _only_a_possible_threat(rule: RoutingRule, facts: Facts) -> bool:
+    """The rule matched on signals, and the only one it matched is a threat below the likely level."""
+    if not rule.signals:
+        return False
+    positive = [s for s in rule.signals if facts.signals.get(s, {}).get("positive")]
+    threat = facts.signals.get("threat", {})
+    return positive == ["threat"] and float(threat.get("score", 0.0)) < LIKELY_THREAT
+
+
 def route(*, facts: Facts, rules: Sequence[RoutingRule]) -> Routing:
     """Apply the organization's enabled rules, in order, to one item."""
     routing = Routing()
@@ -84,7 +94,11 @@ def route(*, facts: Facts, rules: Sequence[RoutingRule]) -> Routing:
         if rule.tag and rule.tag not in routing.tags:
             routing.tags.append(rule.tag)
             acted.append(f"tagged {rule.tag}")
-        if rule.escalate:
+        if rule.escalate and _only_a_possible_threat(rule, facts):
+            # A threat below LIKELY_THREAT is one of many flagged to keep recall at 95 %;
+            # it goes to the rule's queue for review without paging anyone.
+            acted.append("not escalated (possible threat, for review)")
+        elif rule.escalate:
             routing.escalate = True
             acted.append("escalated")
         if acted:

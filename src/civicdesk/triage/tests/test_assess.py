@@ -189,6 +189,23 @@ class TestRouting:
         [entry] = arrive(agency.district_account, record("c1", "the heater is broken"))
         assert (entry.priority, entry.priority_label) == (1, "Escalated by a routing rule")
 
+    def test_a_possible_threat_is_routed_for_review_but_not_escalated(self, agency, model):
+        """Below the likely level a threat is one of many flagged for recall: no one is paged."""
+        RoutingRule.objects.create(
+            organization=agency.district, name="Safety", signals=["threat"], escalate=True
+        )
+        SignalThreshold.objects.create(
+            organization=agency.district, signal="threat", threshold=0.05
+        )
+        possible, likely = arrive(
+            agency.district_account,
+            record("c1", "see you at the game"),  # scores 0.1: flagged, below 0.5
+            record("c2", "bringing a gun"),  # scores 0.9
+        )
+        assert possible.priority_label != "Escalated by a routing rule"
+        assert "not escalated (possible threat, for review)" in possible.route_reason
+        assert likely.route_reason == "Rule “Safety” (threat): escalated."
+
     def test_disabled_rules_and_other_organizations_rules_do_nothing(
         self, agency, model, transportation
     ):
