@@ -10,13 +10,17 @@ import csv
 import gzip
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The labelled data sets sit beside a development checkout (../shared/data); a deployment
-# passes --data instead.
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+# The labelled data sets: CIVICDESK_TRAINING_DATA, else shared/data beside the checkout.
+# Only training and evaluation read them; scoring needs nothing but the shipped artifacts.
+DEFAULT_DATA_DIR = Path(
+    os.environ.get("CIVICDESK_TRAINING_DATA")
+    or Path(__file__).resolve().parents[3].parent / "shared" / "data"
+)
 
 
 @dataclass

@@ -109,3 +109,8 @@ def test_train_with_feedback_adds_the_corrections_staff_made(
     assert calls[0]["feedback"] == [("shoot me a DM", "threat", "0")]
     assert calls[0]["signal"] == "threat"
     assert "Adding 1 corrections made by staff." in capsys.readouterr().err
+
+
+def test_train_without_the_training_data_says_where_to_point_it(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="Pass --data DIR or set CIVICDESK_TRAINING_DATA"):
+        call_command("train", "--data", str(tmp_path / "missing"))

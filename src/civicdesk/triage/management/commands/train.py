@@ -34,6 +34,12 @@ class Command(BaseCommand):
         parser.add_argument("--feedback", default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not options["data"].is_dir():
+            raise CommandError(
+                f"Training data not found at {options['data']}. Pass --data DIR or set "
+                "CIVICDESK_TRAINING_DATA to the folder of labelled data sets (tweeteval_*, "
+                "jigsaw_subset, suicidal_intent, …); the shipped models need no training data."
+            )
         try:
             from civicdesk.triage.training import train
         except ImportError as error:
@@ -49,8 +55,6 @@ class Command(BaseCommand):
 
             feedback = feedback_labels()
             self.stderr.write(f"Adding {len(feedback)} corrections made by staff.")
-        if not options["data"].is_dir():
-            raise CommandError(f"Data directory not found: {options['data']}.")
         report = train(
             options["data"], signal=options["signal"], seed=options["seed"], feedback=feedback or ()
         )
