@@ -119,19 +119,21 @@ def _combined_scores(signal: str, texts: Sequence[str], model_scores: np.ndarray
     )
 
 
-def _pick_threshold(signal: str, primaries: Sequence[tuple[Sequence[int], np.ndarray]]) -> float:
-    """The decision threshold, from (labels, scores) of one or more validation sets."""
+Scored = tuple[Sequence[int], np.ndarray]  # labels and scores of one validation set
 
+
+def _meets_recall_floor(primaries: Sequence[Scored], threshold: float) -> bool:
+    return all(
+        (metrics.binary_metrics(labels, scores, threshold)["recall"] or 0.0) >= THREAT_RECALL_FLOOR
+        for labels, scores in primaries
+    )
+
+
+def _pick_threshold(signal: str, primaries: Sequence[Scored]) -> float:
+    """The decision threshold, from (labels, scores) of one or more validation sets."""
     grid = THRESHOLD_GRID
     if signal == "threat":
-        ok = [
-            t
-            for t in grid
-            if all(
-                (metrics.binary_metrics(labels, scores, t)["recall"] or 0.0) >= THREAT_RECALL_FLOOR
-                for labels, scores in primaries
-            )
-        ]
+        ok = [t for t in grid if _meets_recall_floor(primaries, t)]
         return float(max(ok)) if ok else float(grid[0])
 
     def value(t: float) -> float:
@@ -180,7 +182,7 @@ def train_head(
     train_rows, weights = _training_rows(data, signal, feedback)
     x_train = _matrix(featurizer, train_rows.texts)
     x_vals = {name: _matrix(featurizer, split.texts) for name, split in data.vals.items()}
-    primary_names = data.primary.split("+")
+    primary_names = data.primary_sets
     primary = data.vals[primary_names[0]]
     _log(
         f"[{signal}] train {len(train_rows)} rows ({len(data.written)} written); validation: "
@@ -191,7 +193,7 @@ def train_head(
         y = np.asarray(train_rows.labels, dtype=np.int64)
         best: tuple[bool, float, float, np.ndarray, float] | None = None
 
-        def scored(name: str, w: np.ndarray, b: float) -> tuple[Sequence[int], np.ndarray]:
+        def scored(name: str, w: np.ndarray, b: float) -> Scored:
             split = data.vals[name]
             model_scores = _sigmoid(x_vals[name] @ w + b)
             return split.labels, _combined_scores(signal, split.texts, model_scores)
@@ -210,10 +212,7 @@ def train_head(
             )
             # For threat, a C whose threshold cannot reach the recall floor is never chosen
             # over one that can, whatever its macro-F1.
-            meets = signal != "threat" or all(
-                (metrics.binary_metrics(lb, sc, t)["recall"] or 0.0) >= THREAT_RECALL_FLOOR
-                for lb, sc in primaries
-            )
+            meets = signal != "threat" or _meets_recall_floor(primaries, t)
             _log(f"[{signal}] C={c}: macro-F1 {f1:.4f} ROC-AUC {auc:.4f} at {t}")
             if best is None or (meets, f1, auc) > best[:3]:
                 best = (meets, f1, auc, w, b)
@@ -221,14 +220,12 @@ def train_head(
         assert best is not None
         weights_out, bias_out = best[3][:, None], np.asarray([best[4]], dtype=np.float32)
         chosen_w, chosen_b = best[3], best[4]
-        threshold = _pick_threshold(
-            signal, [scored(name, chosen_w, chosen_b) for name in primary_names]
-        )
+        val_scores = {name: scored(name, chosen_w, chosen_b) for name in data.vals}
+        threshold = _pick_threshold(signal, [val_scores[name] for name in primary_names])
         val_metrics = {
-            name: metrics.binary_metrics(*scored(name, chosen_w, chosen_b), threshold)
-            for name in data.vals
+            name: metrics.binary_metrics(*val_scores[name], threshold) for name in data.vals
         }
-        curve = metrics.threshold_curve(*scored(primary_names[0], chosen_w, chosen_b))
+        curve = metrics.threshold_curve(*val_scores[primary_names[0]])
         if len(data.traffic):
             traffic_scores = _combined_scores(
                 signal,

@@ -29,12 +29,17 @@ TRAFFIC_WEIGHT = {"threat": 10.0, "self_harm": 1.0}
 class SignalData:
     train: Split
     vals: dict[str, Split] = field(default_factory=dict)
-    primary: str = ""  # the validation set that picks C and the threshold
+    # The validation set that picks C and the threshold; several joined by "+" are averaged.
+    primary: str = ""
     sources: list[str] = field(default_factory=list)
     written: Split = field(default_factory=Split)  # weighted by WRITTEN_WEIGHT
     negatives: Split = field(default_factory=Split)  # agency traffic, weighted by TRAFFIC_WEIGHT
     # Unlabelled agency traffic held apart: how often the signal fires on ordinary posts.
     traffic: Split = field(default_factory=Split)
+
+    @property
+    def primary_sets(self) -> list[str]:
+        return self.primary.split("+")
 
 
 def merge(*splits: Split) -> Split:
