@@ -6,6 +6,8 @@ from django.db import models
 from civicdesk.accounts.models import Account
 from civicdesk.archive.models import Item
 from civicdesk.core.models import Unit
+from civicdesk.triage.labels import signal_label
+from civicdesk.triage.priority import POSSIBLE_THREAT
 
 
 class Entry(models.Model):
@@ -60,3 +62,13 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()}: {self.item}"
+
+    @property
+    def badges(self) -> list[tuple[str, str]]:
+        """(style, words) for each signal badge; a threat below the likely level says so."""
+        return [
+            ("possible-threat", "Possible threat")
+            if name == "threat" and self.priority == POSSIBLE_THREAT.rank
+            else (name, signal_label(name))
+            for name in self.signal_badges
+        ]
