@@ -61,7 +61,7 @@ def test_a_killed_worker_loses_and_duplicates_nothing(tmp_path, flushable_archiv
         assert Entry.objects.count() == stored_at_kill
 
         worker = civicdesk("worker", "--interval", "0.1", var_dir=tmp_path, env=lease)
-        wait_for(lambda: items_stored() == N, timeout=180, what="a new worker to finish the replay")
+        wait_for(lambda: items_stored() == N, timeout=400, what="a new worker to finish the replay")
         wait_for(
             lambda: Account.objects.get(pk=account.pk).poll_lease_until is None,
             timeout=30,

@@ -70,6 +70,14 @@ try:
     }
     # How long a poll may go silent before its account is handed to another worker.
     POLL_LEASE_SECONDS = env.int("CIVICDESK_POLL_LEASE_SECONDS", default=300)
+    # How long a worker may run one owed task (a triage batch, a notice) before it is presumed
+    # dead and the task is run again elsewhere; and how long an enqueue may take to show up.
+    OWED_TASK_LEASE_SECONDS = env.int("CIVICDESK_OWED_TASK_LEASE_SECONDS", default=300)
+    OWED_TASK_GRACE_SECONDS = env.int("CIVICDESK_OWED_TASK_GRACE_SECONDS", default=30)
+    # How often the scheduler looks for owed tasks to enqueue again.
+    OWED_TASK_SWEEP_SECONDS = env.float("CIVICDESK_OWED_TASK_SWEEP_SECONDS", default=10.0)
+    # A database-queue task still "running" after this long lost its worker.
+    TASK_ABANDONED_AFTER_SECONDS = env.int("CIVICDESK_TASK_ABANDONED_AFTER_SECONDS", default=3600)
 except EnvError as exc:
     raise ImproperlyConfigured(f"Bad Civic Desk setting: {exc}") from exc
 

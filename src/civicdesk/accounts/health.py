@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import transaction
 
-from civicdesk.core import audit
+from civicdesk.core import audit, owed
 from civicdesk.core.models import Membership, Unit
 
 from .models import Account
@@ -44,7 +44,7 @@ def mark_needs_reconnect(*, account: Account, reason: str) -> bool:
     audit.record("account.needs_reconnect", target=account, reason=reason)
     from .tasks import send_reconnect_notice
 
-    transaction.on_commit(lambda: send_reconnect_notice.enqueue(account_id=account.pk))
+    owed.owe(send_reconnect_notice, account_id=account.pk)
     return True
 
 

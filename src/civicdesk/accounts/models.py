@@ -55,6 +55,8 @@ class Account(models.Model):
     next_poll_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Set while a worker polls; if the worker dies the lease runs out and the poll is retried.
     poll_lease_until = models.DateTimeField(null=True, blank=True)
+    # Who holds the lease: only that poll may commit pages and move the cursor.
+    poll_lease_token = models.CharField(max_length=32, blank=True, editable=False)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -16,11 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from civicdesk.accounts.models import Account
 from civicdesk.connectors.base import ItemRecord
+from civicdesk.core import owed
 
 from .hashing import GENESIS, canonical_content, canonical_json, chain_hash, content_sha256
 from .models import Item, ItemVersion
@@ -59,6 +60,104 @@ class _State:
     is_new: bool = False
     changed: bool = False
     pending: list[ItemVersion] = field(default_factory=list)
+
+
+# How far back a page holding several states of one item is looked for in its history.
+HISTORY_WINDOW = 50
+
+
+@dataclass
+class _PageWalk:
+    """Which states of a page are already in their item's history, when a page holds several.
+
+    A page may hold an item's original and its edit (a replay, a thread read whole). Storing that
+    page twice (a retry, a push racing a poll) must not write "original, edited, original,
+    edited": where the page's sequence of states for an item is already in the item's history
+    (its leading states as the newest versions, or the whole sequence anywhere in the recent
+    history), those states are not written again. A single state is compared with the latest
+    version only, so that an edit back to an earlier wording is still recorded.
+    """
+
+    skip: dict[str, int] = field(default_factory=dict)
+    seen: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def plan(
+        cls,
+        records: Sequence[ItemRecord],
+        contents: Sequence[dict[str, Any]],
+        shas: Sequence[str],
+        deleted: Sequence[str],
+        states: dict[str, _State],
+    ) -> _PageWalk:
+        sequences: dict[str, list[str]] = {}
+        last: dict[str, dict[str, Any]] = {}
+        for record, content, sha in zip(records, contents, shas, strict=True):
+            sequence = sequences.setdefault(record.platform_id, [])
+            if not sequence or sequence[-1] != sha:
+                sequence.append(sha)
+            last[record.platform_id] = content
+        for platform_id in deleted:
+            state = states.get(platform_id)
+            base = last.get(platform_id) or (state.content if state else None)
+            if base and not base.get("is_deleted"):
+                sequences.setdefault(platform_id, []).append(
+                    content_sha256({**base, "is_deleted": True})
+                )
+        several = {
+            pid: seq
+            for pid, seq in sequences.items()
+            if len(seq) > 1 and pid in states and not states[pid].is_new
+        }
+        walk = cls()
+        if not several:
+            return walk
+        histories = _recent_histories(
+            [states[pid] for pid in several], extra=max(map(len, several.values()))
+        )
+        for pid, sequence in several.items():
+            history = histories.get(states[pid].item.pk, [])
+            walk.skip[pid] = _already_in(history, sequence)
+        return walk
+
+    def already_stored(self, platform_id: str, sha: str) -> bool:
+        """Walk the page's states in order; True for those its item's history already holds."""
+        skip = self.skip.get(platform_id, 0)
+        if not skip:
+            return False
+        seen = self.seen.setdefault(platform_id, [])
+        if not seen or seen[-1] != sha:
+            seen.append(sha)
+        return len(seen) <= skip
+
+
+def _already_in(history: list[str], sequence: list[str]) -> int:
+    """How many leading states of ``sequence`` need no new version, given ``history``."""
+    n = len(sequence)
+    for start in range(len(history) - n + 1):
+        if history[start : start + n] == sequence:
+            return n
+    for k in range(min(n, len(history)), 0, -1):
+        if history[-k:] == sequence[:k]:
+            return k
+    return 0
+
+
+def _recent_histories(states: list[_State], *, extra: int) -> dict[int, list[str]]:
+    """The content hashes of each item's newest versions, oldest first."""
+    histories: dict[int, list[str]] = {}
+    for start in range(0, len(states), LOOKUP_CHUNK // 3):
+        chunk = states[start : start + LOOKUP_CHUNK // 3]
+        window = Q()
+        for state in chunk:
+            window |= Q(item_id=state.item.pk, seq__gt=state.seq - HISTORY_WINDOW - extra)
+        for item_id, sha in (
+            ItemVersion.objects.filter(window)
+            .order_by("item_id", "seq")
+            .values_list("item_id", "content_sha256")
+        ):
+            histories.setdefault(item_id, []).append(sha)
+    return histories
 
 
 def _clean(value: str, limit: int) -> str:
@@ -137,13 +236,13 @@ def _append(
         item.language = _clean(str(content.get("language", "")), 16)
 
 
-def _assess_after_commit(version_ids: list[int]) -> None:
-    """Every new state of an item is triaged, once the versions are committed."""
+def _owe_assessment(version_ids: list[int]) -> None:
+    """Every new state of an item is owed a triage, recorded with the versions themselves."""
     if not version_ids:
         return
     from civicdesk.triage.tasks import assess_versions  # triage reads the archive, not the reverse
 
-    transaction.on_commit(lambda: assess_versions.enqueue(version_ids=version_ids))
+    owed.owe(assess_versions, version_ids=version_ids)
 
 
 def store_records(
@@ -168,14 +267,16 @@ def store_records(
     }
     states = _load_states(account, wanted | set(deleted))
     report = IngestReport()
+    contents = [
+        canonical_content(record, platform=account.platform, account_handle=account.handle)
+        for record in records
+    ]
+    shas = [content_sha256(content) for content in contents]
+    walk = _PageWalk.plan(records, contents, shas, deleted, states)
 
-    for record in records:
-        content = canonical_content(
-            record, platform=account.platform, account_handle=account.handle
-        )
-        sha = content_sha256(content)
+    for record, content, sha in zip(records, contents, shas, strict=True):
         state = states.get(record.platform_id)
-        if state is not None and state.sha == sha:
+        if walk.already_stored(record.platform_id, sha) or (state is not None and state.sha == sha):
             report.unchanged += 1
             continue
         if state is None:
@@ -199,6 +300,8 @@ def store_records(
     for platform_id in deleted:
         state = states.get(platform_id)
         if state is None or state.content.get("is_deleted"):
+            continue
+        if walk.already_stored(platform_id, content_sha256({**state.content, "is_deleted": True})):
             continue
         _append(
             state, {**state.content, "is_deleted": True}, observed_at=now, source=source, raw=""
@@ -242,7 +345,7 @@ def store_records(
     if source != ItemVersion.Source.IMPORT:
         # Imported archives are history, kept out of the inbox; triaging a million old posts
         # would only delay the live ones.
-        _assess_after_commit([v.pk for v in versions if not v.is_deletion])
+        _owe_assessment([v.pk for v in versions if not v.is_deletion])
     report.created_items = new_items
     report.changed_item_ids = [s.item.pk for s in touched]
     return report

@@ -105,3 +105,35 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_name or 'system'} {self.action}"
+
+
+class OwedTask(models.Model):
+    """A background task that must run, recorded in the same transaction as what makes it owed.
+
+    The task queue is only the fast path: the scheduler sweeps these rows, enqueues what was never
+    enqueued (a worker that died between commit and enqueue), what a dead worker abandoned (its
+    lease ran out) and what failed (after a back-off), and gives up after ``max_attempts``,
+    calling the task's give-up handler so the failure is shown, never left pending.
+    """
+
+    task_path = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Not before this time: now when owed, later after a failure (back-off).
+    due_at = models.DateTimeField()
+    # The queue's result id of the last enqueue; empty when nothing is queued.
+    result_id = models.CharField(max_length=64, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # Set when a worker starts it; a lease that runs out means that worker is gone.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=5)
+    last_error = models.TextField(blank=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [models.Index(fields=["gave_up_at", "due_at"], name="owed_task_due")]
+
+    def __str__(self) -> str:
+        return f"{self.task_path} #{self.pk} (attempt {self.attempts} of {self.max_attempts})"

@@ -13,15 +13,21 @@ from django.utils import timezone
 from civicdesk.accounts.polling import claim_due_accounts
 from civicdesk.accounts.tasks import poll_account
 from civicdesk.archive.verify import seal_days
+from civicdesk.core import owed
 
 logger = logging.getLogger(__name__)
 
 
-def run_due_work(*, seal: bool = True) -> dict[str, int]:
+def run_due_work(*, seal: bool = True, sweep: bool = True) -> dict[str, int]:
     """Enqueue whatever is due now; returns counts for the log."""
     polls = 0
-    for account_id in claim_due_accounts():
-        poll_account.enqueue(account_id=account_id)
+    for account_id, token in claim_due_accounts().items():
+        try:
+            poll_account.enqueue(account_id=account_id, lease_token=token)
+        except Exception:  # noqa: BLE001 - queue down: the lease runs out and the poll is due again
+            logger.exception("Could not enqueue a poll of account %s.", account_id)
+            continue
         polls += 1
+    swept = owed.sweep() if sweep else {"enqueued": 0}
     sealed = seal_days(before=timezone.now().date()) if seal else 0
-    return {"polls": polls, "sealed_days": sealed}
+    return {"polls": polls, "sealed_days": sealed, "retried": swept["enqueued"]}

@@ -74,6 +74,21 @@ def assess_versions(*, version_ids: Sequence[int]) -> dict[str, int]:
     return counts
 
 
+def mark_not_triaged(*, version_ids: Sequence[int], error: str) -> int:
+    """Show items whose versions could not be assessed at all as "not triaged", with why."""
+    return (
+        Entry.objects.filter(
+            item__versions__pk__in=list(version_ids),
+            triage_status=Entry.TriageStatus.PENDING,
+        )
+        .distinct()
+        .update(
+            triage_status=Entry.TriageStatus.FAILED,
+            triage_error=f"Could not be triaged: {error}"[:2000],
+        )
+    )
+
+
 @transaction.atomic
 def _store(
     version: ItemVersion, result: TriageResult | Exception, model_version: str, rules: list[Any]

@@ -6,6 +6,7 @@ from argparse import ArgumentParser
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
@@ -33,12 +34,15 @@ class Command(BaseCommand):
                 signal.signal(sig, handler)
 
     def loop(self, *, interval: float, once: bool, verbosity: int) -> None:
-        last_seal = 0.0
+        last_seal = last_sweep = 0.0
         while self.running:
             seal = time.monotonic() - last_seal > 600
-            counts = run_due_work(seal=seal)
+            sweep = time.monotonic() - last_sweep > settings.OWED_TASK_SWEEP_SECONDS
+            counts = run_due_work(seal=seal, sweep=sweep)
             if seal:
                 last_seal = time.monotonic()
+            if sweep:
+                last_sweep = time.monotonic()
             if verbosity > 1 and (counts["polls"] or counts["sealed_days"]):
                 self.stdout.write(
                     f"Enqueued {counts['polls']} polls; sealed {counts['sealed_days']} archive days."
