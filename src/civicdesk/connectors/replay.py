@@ -188,7 +188,7 @@ class ReplayConnector(Connector):
             author_platform_id=str(author.get("id", "")),
             url=str(event.get("url", "")),
             parent_platform_id=str(event.get("parent_id") or ""),
-            language=str(event.get("lang", "")),
+            language=str(event.get("lang") or ""),
             media=tuple(
                 MediaRef(
                     url=str(m["url"]),
