@@ -57,11 +57,12 @@ class TestCredentials:
             "custodian": "",
             "status": "active",
             "poll_interval": 60,
-            "options": "{}",
+            "options": '{"page_id": "104392"}',
             "new_credentials": f'{{"access_token": "{TOKEN}"}}',
         }
         response = client.post(f"/admin/accounts/account/{account.pk}/change/", form)
         assert response.status_code == 302
+        assert Account.objects.get(pk=account.pk).platform_account_id == "104392"
         page = client.get(f"/admin/accounts/account/{account.pk}/change/").content.decode()
         assert TOKEN not in page
         assert "••••7731" in page
