@@ -409,8 +409,8 @@ class PlatformClient:
         said = f": {detail}" if detail else "."
         if status == 401 or (status in (400, 403) and _refuses_bearer_token(response, body)):
             return ConnectorError(
-                f"{label} no longer accepts this account's sign-in (HTTP {status} on {endpoint}){said} "
-                "Reconnect the account.",
+                f"{label} no longer accepts this account's sign-in "
+                f"(HTTP {status} on {endpoint}){said} Reconnect the account.",
                 needs_reconnect=True,
             )
         if status == 403:
