@@ -6,7 +6,9 @@ and the bundled worker. Variables start with CIVICDESK_, except DATABASE_URL.
 
 from __future__ import annotations
 
+import base64
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
@@ -20,7 +22,16 @@ VAR_DIR = Path(env.path("CIVICDESK_VAR_DIR", default=Path.cwd() / "var")).resolv
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _secret(name: str, *, generate_into: Path | None = None) -> str:
+def _fernet_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def _secret(
+    name: str,
+    *,
+    generate_into: Path | None = None,
+    generate: Callable[[], str] = lambda: secrets.token_urlsafe(50),
+) -> str:
     """A secret from NAME, from the file named by NAME_FILE, or (embedded setup) a generated file."""
     if value := env.str(name, default=""):
         return value
@@ -34,7 +45,7 @@ def _secret(name: str, *, generate_into: Path | None = None) -> str:
     if generate_into is None:
         raise ImproperlyConfigured(f"Set {name} (or {name}_FILE).")
     if not generate_into.exists():
-        generate_into.write_text(secrets.token_urlsafe(50))
+        generate_into.write_text(generate())
         generate_into.chmod(0o600)
     return generate_into.read_text().strip()
 
@@ -42,8 +53,19 @@ def _secret(name: str, *, generate_into: Path | None = None) -> str:
 try:
     DEBUG = env.bool("CIVICDESK_DEBUG", default=False)
     SECRET_KEY = _secret("CIVICDESK_SECRET_KEY", generate_into=VAR_DIR / "secret_key")
-    # Credentials are encrypted with these Fernet keys; the first encrypts, all decrypt (rotation).
-    CREDENTIAL_KEYS = env.list("CIVICDESK_CREDENTIAL_KEYS", default=[])
+    # Secret keys replaced by SECRET_KEY that still validate sessions signed with them.
+    SECRET_KEY_FALLBACKS = env.list("CIVICDESK_SECRET_KEY_FALLBACKS", default=[])
+    # Credentials are encrypted with these Fernet keys, never with SECRET_KEY, so rotating the
+    # secret key keeps them readable. The first encrypts, all decrypt (rotation).
+    CREDENTIAL_KEYS = [
+        key.strip()
+        for key in _secret(
+            "CIVICDESK_CREDENTIAL_KEYS",
+            generate_into=VAR_DIR / "credential_keys",
+            generate=_fernet_key,
+        ).split(",")
+        if key.strip()
+    ]
     ALLOWED_HOSTS = env.list("CIVICDESK_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
     CSRF_TRUSTED_ORIGINS = env.list("CIVICDESK_CSRF_TRUSTED_ORIGINS", default=[])
     # Seconds a database connection is kept open between requests (0: close after each).

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from civicdesk.core import audit
 from civicdesk.core.admin_audit import AuditedAdmin
 
+from .connect import own_account_id
 from .models import Account
 
 
@@ -56,7 +57,14 @@ class AccountAdmin(AuditedAdmin):
     list_display = ["display_name", "platform", "handle", "unit", "status", "last_polled_at"]
     list_filter = ["platform", "status", "organization"]
     search_fields = ["display_name", "handle"]
-    readonly_fields = ["credentials_hint", "cursor", "last_error", "last_polled_at", "next_poll_at"]
+    readonly_fields = [
+        "platform_account_id",
+        "credentials_hint",
+        "cursor",
+        "last_error",
+        "last_polled_at",
+        "next_poll_at",
+    ]
 
     def audited_fields(self, form: forms.ModelForm) -> set[str]:
         return set(form.changed_data) - {"new_credentials"}
@@ -67,6 +75,7 @@ class AccountAdmin(AuditedAdmin):
         new = form.cleaned_data.get("new_credentials")
         if new is not None:
             obj.set_credentials(new)
+        obj.platform_account_id = own_account_id(obj, new or {}) or obj.platform_account_id
         super().save_model(request, obj, form, change)
         if new is not None:
             audit.record(

@@ -8,6 +8,7 @@ status is reset, in one transaction with the audit event.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,8 @@ from django.utils import timezone
 
 from civicdesk.connectors.base import ConnectorError, Platform
 from civicdesk.connectors.http import PlatformClient
+from civicdesk.connectors.mastodon import MastodonAccount
+from civicdesk.connectors.mastodon import classify_error as mastodon_error
 from civicdesk.connectors.meta import DEFAULT_API_VERSION
 from civicdesk.connectors.oauth import (
     PROVIDERS,
@@ -42,6 +45,16 @@ OAUTH_PLATFORMS = (
     Platform.YOUTUBE,
     Platform.PINTEREST,
 )
+
+
+# Where each platform's connector finds the account's own id when connecting does not ask for it.
+OWN_ID_OPTIONS = {
+    Platform.FACEBOOK: "page_id",
+    Platform.INSTAGRAM: "ig_user_id",
+    Platform.X: "user_id",
+    Platform.YOUTUBE: "channel_id",
+    Platform.MASTODON: "account_id",
+}
 
 
 class NotConfigured(Exception):
@@ -69,6 +82,16 @@ def app_for(platform: str) -> tuple[str, str]:
             f"and set CIVICDESK_{name}_CLIENT_ID and CIVICDESK_{name}_CLIENT_SECRET."
         )
     return app["client_id"], app.get("client_secret", "")
+
+
+def state_matches(returned: str, expected: object) -> bool:
+    """Whether the ``state`` the platform sent back is the one this session sent out.
+
+    Compared in constant time, so timing reveals nothing about the expected value.
+    """
+    if not isinstance(expected, str) or not expected or not returned:
+        return False
+    return secrets.compare_digest(returned.encode(), expected.encode())
 
 
 def start_sign_in(*, account: Account, redirect_uri: str) -> tuple[str, PendingSignIn]:
@@ -165,6 +188,55 @@ def connect_bluesky(
     )
 
 
+def connect_mastodon(
+    *,
+    account: Account,
+    access_token: str,
+    by: AbstractBaseUser,
+    request: HttpRequest | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Account:
+    """Check the token with the account's instance and keep it, with the account's id there.
+
+    Raises :class:`ConnectorError` when the instance refuses the token.
+    """
+    instance = str(account.options.get("instance", "")).rstrip("/")
+    if not instance:
+        raise ConnectorError(
+            "The account has no Mastodon instance yet; an administrator must set its "
+            '"instance" option (for example https://mastodon.social).',
+            permanent=True,
+        )
+    http = PlatformClient(
+        platform=Platform.MASTODON,
+        base_url=instance,
+        headers={"Authorization": f"Bearer {access_token}"},
+        transport=transport,
+        classify_error=mastodon_error,
+    )
+    try:
+        me = http.get("/api/v1/accounts/verify_credentials").parse(MastodonAccount)
+    finally:
+        http.close()
+    account.options = {**account.options, "account_id": me.id}
+    return save_credentials(
+        account=account,
+        credentials={"access_token": access_token},
+        how="access token",
+        by=by,
+        request=request,
+        platform_account_id=me.id,
+    )
+
+
+def own_account_id(account: Account, credentials: dict[str, Any]) -> str:
+    """The platform's id for the account, from what connecting it already knows."""
+    if account.platform == Platform.BLUESKY:
+        return str(credentials.get("did", ""))
+    option = OWN_ID_OPTIONS.get(Platform(account.platform))
+    return str(account.options.get(option) or "") if option else ""
+
+
 @transaction.atomic
 def save_credentials(
     *,
@@ -173,8 +245,10 @@ def save_credentials(
     how: str,
     by: AbstractBaseUser,
     request: HttpRequest | None,
+    platform_account_id: str = "",
 ) -> Account:
     account.set_credentials(credentials)
+    account.platform_account_id = platform_account_id or own_account_id(account, credentials)
     account.status = Account.Status.ACTIVE
     account.last_error = ""
     account.next_poll_at = timezone.now()
@@ -184,6 +258,8 @@ def save_credentials(
         update_fields=[
             "encrypted_credentials",
             "credentials_hint",
+            "platform_account_id",
+            "options",
             "status",
             "last_error",
             "next_poll_at",

@@ -1,8 +1,14 @@
 """Encryption of account credentials at rest.
 
-Fernet (AES-128-CBC + HMAC-SHA256) from ``cryptography``. Keys come from
-CIVICDESK_CREDENTIAL_KEYS (the first encrypts, every one decrypts, so keys can be rotated);
-without it a key is derived from SECRET_KEY, which suits the embedded setup.
+Fernet (AES-128-CBC + HMAC-SHA256) from ``cryptography``. Keys come from CIVICDESK_CREDENTIAL_KEYS
+or, on the embedded setup, a key generated once into ``var/credential_keys``: the first encrypts,
+every one decrypts, so keys can be rotated. They are independent of SECRET_KEY, so rotating the
+secret key loses no credentials.
+
+Earlier versions derived the key from SECRET_KEY when no credential key was set. Credentials
+stored that way are still read, with the key derived from SECRET_KEY or any of
+SECRET_KEY_FALLBACKS, and :func:`rotate_all` (``civicdesk rotate-credentials``, also run by a
+migration) re-encrypts them with the first credential key.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 
 
 class CredentialsUnreadable(Exception):
@@ -23,12 +30,15 @@ class CredentialsUnreadable(Exception):
 
 
 def _derived_key(secret: str) -> bytes:
+    """The key earlier versions derived from SECRET_KEY; only ever used to decrypt."""
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"civicdesk-credentials", info=b"fernet")
     return base64.urlsafe_b64encode(hkdf.derive(secret.encode()))
 
 
 def _fernet() -> MultiFernet:
-    keys = list(settings.CREDENTIAL_KEYS) or [_derived_key(settings.SECRET_KEY).decode()]
+    keys = list(settings.CREDENTIAL_KEYS)
+    if not keys:
+        raise ImproperlyConfigured("CIVICDESK_CREDENTIAL_KEYS must name at least one Fernet key.")
     try:
         return MultiFernet([Fernet(k) for k in keys])
     except ValueError as exc:
@@ -37,21 +47,72 @@ def _fernet() -> MultiFernet:
         ) from exc
 
 
+def _derived_fernet() -> MultiFernet:
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet([Fernet(_derived_key(secret)) for secret in secrets if secret])
+
+
 def encrypt(credentials: dict[str, Any]) -> str:
     if not credentials:
         return ""
     return _fernet().encrypt(json.dumps(credentials, sort_keys=True).encode()).decode()
 
 
+def _plaintext(token: str) -> tuple[bytes, bool]:
+    """(the decrypted bytes, whether they were encrypted with the first credential key)."""
+    current = _fernet()
+    try:
+        plain = current.decrypt(token.encode())
+    except InvalidToken:
+        pass
+    else:
+        try:
+            Fernet(settings.CREDENTIAL_KEYS[0]).decrypt(token.encode())
+        except InvalidToken:
+            return plain, False
+        return plain, True
+    try:
+        return _derived_fernet().decrypt(token.encode()), False
+    except InvalidToken as exc:
+        raise CredentialsUnreadable(
+            "The account's credentials cannot be decrypted with the configured keys; "
+            "reconnect the account."
+        ) from exc
+
+
 def decrypt(token: str) -> dict[str, Any]:
     if not token:
         return {}
-    try:
-        return json.loads(_fernet().decrypt(token.encode()))
-    except InvalidToken as exc:
-        raise CredentialsUnreadable(
-            "The account's credentials cannot be decrypted with the configured keys; reconnect the account."
-        ) from exc
+    return json.loads(_plaintext(token)[0])
+
+
+def rotate_all(account_model: type[models.Model] | None = None) -> tuple[int, list[str]]:
+    """Re-encrypt with the first credential key every account's credentials that need it.
+
+    Returns (how many were re-encrypted, the accounts whose credentials no key can read); those
+    are left as they are and must be reconnected. ``account_model`` is the Account model to use
+    (a migration passes its historical one).
+    """
+    if account_model is None:
+        from civicdesk.accounts.models import Account  # the model imports this module
+
+        account_model = Account
+    rotated, unreadable = 0, []
+    for account in account_model._default_manager.exclude(encrypted_credentials="").only(
+        "pk", "encrypted_credentials", "display_name", "platform"
+    ):
+        try:
+            plain, is_current = _plaintext(account.encrypted_credentials)
+        except CredentialsUnreadable:
+            unreadable.append(f"{account.display_name} ({account.platform})")
+            continue
+        if is_current:
+            continue
+        # Only if unchanged: a token refresh may have replaced the credentials meanwhile.
+        rotated += account_model._default_manager.filter(
+            pk=account.pk, encrypted_credentials=account.encrypted_credentials
+        ).update(encrypted_credentials=_fernet().encrypt(plain).decode())
+    return rotated, unreadable
 
 
 def hint(credentials: dict[str, Any]) -> str:

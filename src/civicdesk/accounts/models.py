@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -37,6 +38,9 @@ class Account(models.Model):
     handle = models.CharField(
         max_length=200, help_text="The account's handle, page id or feed URL."
     )
+    # The platform's own id for the account (Page id, user id, DID), set when it is connected:
+    # handles change and some servers write the same handle two ways, ids do not.
+    platform_account_id = models.CharField(max_length=200, blank=True, editable=False)
     display_name = models.CharField(max_length=200)
     url = models.URLField(blank=True)
     # Who holds the keys: the staff member answerable for this account's login.
@@ -80,3 +84,24 @@ class Account(models.Model):
     def get_credentials(self) -> dict[str, Any]:
         """Decrypted credentials; only a connector should ask for these."""
         return vault.decrypt(self.encrypted_credentials)
+
+    def is_author_of(self, *, author_platform_id: str, author_handle: str) -> bool:
+        """Whether an item with this author was posted by this account.
+
+        Ids decide when both are known. Otherwise handles are compared without case or ``@``;
+        on Mastodon ``agency@host`` is the same account as ``agency`` when ``host`` is the
+        account's own instance, as some servers write local accounts that way.
+        """
+        if self.platform_account_id and author_platform_id:
+            return author_platform_id == self.platform_account_id
+        own = self._bare_handle(self.handle)
+        return bool(own) and self._bare_handle(author_handle) == own
+
+    def _bare_handle(self, handle: str) -> str:
+        handle = handle.strip().lstrip("@").lower()
+        if self.platform == Platform.MASTODON and "@" in handle:
+            user, _, host = handle.partition("@")
+            own_host = (urlsplit(str(self.options.get("instance", ""))).hostname or "").lower()
+            if host == own_host:
+                return user
+        return handle

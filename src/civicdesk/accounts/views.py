@@ -68,12 +68,11 @@ def connect_account(request: HttpRequest, pk: int) -> HttpResponse:
                     account=account, by=request.user, request=request, **form.cleaned_data
                 )  # type: ignore[arg-type]
             elif isinstance(form, TokenConnectForm) and form.is_valid():
-                connect.save_credentials(
+                connect.connect_mastodon(
                     account=account,
-                    credentials=form.cleaned_data,
-                    how="access token",
-                    by=request.user,
-                    request=request,  # type: ignore[arg-type]
+                    access_token=form.cleaned_data["access_token"],
+                    by=request.user,  # type: ignore[arg-type]
+                    request=request,
                 )
             else:
                 return render(request, "accounts/connect.html", context, status=400)
@@ -94,7 +93,7 @@ def connect_account(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def oauth_callback(request: HttpRequest) -> HttpResponse:
     saved = request.session.pop(SESSION_KEY, None)
-    if not saved or request.GET.get("state") != saved.get("state"):
+    if not saved or not connect.state_matches(request.GET.get("state", ""), saved.get("state")):
         messages.error(
             request,
             "This sign-in link is stale or was not started here. Start again from Accounts.",

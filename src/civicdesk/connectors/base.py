@@ -133,12 +133,13 @@ class ItemGone(ConnectorError):
     A platform cannot tell a deleted item from one made private, so neither does this error.
     """
 
-    def __init__(self, platform: str, platform_id: str) -> None:
+    def __init__(self, platform: str, platform_id: str, *, detail: str = "") -> None:
         super().__init__(
             f"{platform} no longer has item {platform_id}: it was deleted or made private.",
             permanent=True,
         )
         self.platform_id = platform_id
+        self.detail = detail  # the platform's own words, when it gave any
 
 
 class UnsupportedOperation(ConnectorError):

@@ -10,16 +10,18 @@ pydantic models that live next to each connector.
 
 How answers map to errors (a platform can refine this with ``classify_error``):
 
-- 401 → ``needs_reconnect``; 403 → permanent.
+- 401, or a 400/403 that says the bearer token is invalid (RFC 6750 ``invalid_token``, in the
+  ``WWW-Authenticate`` header or the body's ``error``) → ``needs_reconnect``; 403 → permanent.
 - 404/410 on a request about one item (``item_id`` given) → :class:`ItemGone`, so the caller
   records a deletion; without ``item_id`` → permanent.
 - 429, or a platform's own throttle answer → retryable with ``retry_after`` read from
   ``Retry-After`` or the platform's rate-limit headers. A short wait (≤ ``max_inline_wait``) is
   slept here and the request repeated; a longer one is handed to the scheduler.
 - 5xx and timeouts → repeated with exponential backoff and full jitter, at most
-  ``max_attempts`` tries, then a retryable error. A POST is only repeated when the platform
-  deduplicates it (``retry_unsafe=True``, e.g. Mastodon's ``Idempotency-Key``) or when the
-  connection never opened; otherwise the outbox decides, since the post may have gone out.
+  ``max_attempts`` tries, then a retryable error. A POST is never repeated after the platform
+  may have acted on it, whatever idempotency key it carries (servers are free to ignore one):
+  only when the connection never opened or the platform refused it with 429. After any other
+  failure the connector, which knows what the POST creates, looks for it before saying it failed.
 - A 2xx body that is not JSON → permanent error naming the platform and the endpoint.
 """
 
@@ -207,6 +209,14 @@ def error_text(body: Any) -> str:
     return ""
 
 
+def _refuses_bearer_token(response: httpx.Response, body: Any) -> bool:
+    """Whether the answer says the token itself is bad (RFC 6750 §3.1 ``invalid_token``)."""
+    challenge = response.headers.get("www-authenticate", "")
+    return 'error="invalid_token"' in challenge or (
+        isinstance(body, dict) and body.get("error") == "invalid_token"
+    )
+
+
 class PlatformClient:
     """An httpx client for one platform account, with the error rules in the module docstring.
 
@@ -284,7 +294,6 @@ class PlatformClient:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         item_id: str = "",
-        retry_unsafe: bool = False,
         expect_json: bool = True,
     ) -> ApiResponse:
         """Send one request, repeating it as the module docstring says; return the parsed body.
@@ -293,7 +302,7 @@ class PlatformClient:
         ``expect_json=False`` the body is returned as bytes (feeds are XML).
         """
         endpoint = ""
-        may_repeat = method in IDEMPOTENT_METHODS or retry_unsafe
+        may_repeat = method in IDEMPOTENT_METHODS
         for attempt in range(1, self.max_attempts + 1):
             last_try = attempt == self.max_attempts
             # Built afresh each time: a multipart body is consumed by sending it.
@@ -398,17 +407,17 @@ class PlatformClient:
         label = self.platform.label
         detail = error_text(body)
         said = f": {detail}" if detail else "."
-        if status == 401:
+        if status == 401 or (status in (400, 403) and _refuses_bearer_token(response, body)):
             return ConnectorError(
-                f"{label} no longer accepts this account's sign-in (HTTP 401 on {endpoint}){said} "
-                "Reconnect the account.",
+                f"{label} no longer accepts this account's sign-in "
+                f"(HTTP {status} on {endpoint}){said} Reconnect the account.",
                 needs_reconnect=True,
             )
         if status == 403:
             return ConnectorError(f"{label} refused {endpoint} (HTTP 403){said}", permanent=True)
         if status in (404, 410):
             if item_id:
-                return ItemGone(label, item_id)
+                return ItemGone(label, item_id, detail=detail)
             return ConnectorError(
                 f"{label} has nothing at {endpoint} (HTTP {status}){said}", permanent=True
             )

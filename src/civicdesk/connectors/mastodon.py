@@ -10,8 +10,15 @@ Real time: :meth:`MastodonConnector.read_stream_event` turns one event of the st
 the stream's address comes from the instance (``configuration.urls.streaming``).
 
 Mastodon has no "hide a reply": an account can only delete its own statuses (others' replies can
-be muted, blocked or reported, which is not a connector operation). Posts carry the outbox item
-id as ``Idempotency-Key``, which the server honours for an hour, so a repeated POST is safe.
+be muted, blocked or reported, which is not a connector operation), and it answers 404 to a
+delete of someone else's status, so a 404 is checked before it counts as "already gone".
+
+Posts carry the outbox item id as ``Idempotency-Key``, but not every compatible server honours it
+(Takahē ignores it), so a POST is never repeated blindly: when its answer is lost, the account's
+latest statuses are searched for it first.
+
+Compatible servers differ: Pleroma and Akkoma use base62 flake ids (see :func:`id_order`);
+Takahē answers a bad token with HTTP 400 ``Invalid Bearer token`` in plain text.
 
 Options: ``instance`` (base URL, e.g. ``https://mastodon.social``), ``account_id`` (the agency
 account's id on that instance). Credentials: ``access_token``.
@@ -21,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -39,7 +46,13 @@ from civicdesk.connectors.base import (
     Platform,
 )
 from civicdesk.connectors.cursors import StreamPage, Sweep, read_streams
-from civicdesk.connectors.http import USER_AGENT, HttpConnector, PlatformClient, parse_payload
+from civicdesk.connectors.http import (
+    USER_AGENT,
+    HttpConnector,
+    PlatformClient,
+    error_text,
+    parse_payload,
+)
 from civicdesk.connectors.plaintext import html_to_text
 
 MAX_PAGE = 40  # the documented maximum `limit` for notifications and statuses
@@ -50,8 +63,39 @@ READ_NOTIFICATION_TYPES = ("mention", "update")
 STREAM_PATH = "/api/v1/streaming/user"
 # Mastodon's ids are digits; compatible servers (Pleroma, Akkoma) use base62 flake ids.
 STATUS_ID = re.compile(r"[0-9A-Za-z_-]{1,255}")
+# How servers word a refused token: Mastodon (Doorkeeper) in JSON, Takahē as plain text.
+TOKEN_REFUSED = re.compile(
+    r"invalid bearer token|access token (is invalid|was revoked|expired)|invalid_token", re.I
+)
+# How far back a status whose answer was lost is searched for, and how many statuses are read.
+LOST_POST_WINDOW = timedelta(minutes=10)
+LOST_POST_LOOKUP = 20
 # Video and audio come back 202 and are processed in the background; poll this many times.
 MEDIA_PROCESSING_POLLS = 10
+
+
+def classify_error(response: httpx.Response, body: Any, item_id: str) -> ConnectorError | None:
+    """A refused token, however the server words it, means the account must be reconnected."""
+    if response.status_code not in (400, 401, 403):
+        return None
+    words = error_text(body) or response.text.strip()[:200]
+    if not TOKEN_REFUSED.search(words):
+        return None
+    return ConnectorError(
+        f"Mastodon no longer accepts this account's access token "
+        f"(HTTP {response.status_code}: {words}). Reconnect the account.",
+        needs_reconnect=True,
+    )
+
+
+def id_order(platform_id: str) -> tuple[int, str]:
+    """A sort key that puts ids in the order the server made them.
+
+    Mastodon's ids are decimal numbers without leading zeros, so a longer one is newer; Pleroma
+    and Akkoma flake ids are base62 strings of one length whose alphabet is in ASCII order. Both
+    sort by (length, text), and neither is read as a number.
+    """
+    return len(platform_id), platform_id
 
 
 class _Model(BaseModel):
@@ -153,6 +197,7 @@ class MastodonConnector(HttpConnector):
             self._http = self.make_client(
                 base_url=str(self.options["instance"]).rstrip("/"),
                 headers={"Authorization": f"Bearer {self.credentials['access_token']}"},
+                classify_error=classify_error,
             )
         return self._http
 
@@ -181,10 +226,26 @@ class MastodonConnector(HttpConnector):
         return self._post_status(post, in_reply_to=post.reply_to_platform_id)
 
     def delete(self, *, platform_id: str) -> None:
+        """Delete one of the account's own statuses; a status that is already gone is no error.
+
+        Raises a permanent :class:`ConnectorError` when the status exists but was posted by
+        another account, which Mastodon answers with the same 404 as a missing status.
+        """
         try:
             self.http.delete(f"/api/v1/statuses/{platform_id}", item_id=platform_id)
-        except ItemGone:
-            return  # already gone: the outcome the caller asked for
+        except ItemGone as refused:
+            try:
+                response = self.http.get(f"/api/v1/statuses/{platform_id}", item_id=platform_id)
+            except ItemGone:
+                return  # already gone (or hidden from this account): nothing left to delete
+            author = response.parse(MastodonStatus).account
+            said = refused.detail or "not found"
+            raise ConnectorError(
+                f"Mastodon did not delete status {platform_id}: it was posted by "
+                f"@{author.acct or author.username}, and an account may delete only its own "
+                f"statuses (Mastodon said: {said}).",
+                permanent=True,
+            ) from refused
 
     def metrics(self, *, platform_id: str) -> dict[str, int]:
         response = self.http.get(f"/api/v1/statuses/{platform_id}", item_id=platform_id)
@@ -274,7 +335,7 @@ class MastodonConnector(HttpConnector):
         )
         notifications = [response.parse(MastodonNotification, raw) for raw in response.body or []]
         # Results are immediately newer than min_id but listed newest first.
-        notifications.sort(key=lambda n: int(n.id))
+        notifications.sort(key=lambda n: id_order(n.id))
         records = [self._record(n.status, response.endpoint) for n in notifications if n.status]
         newest = notifications[-1].id if notifications else sweep.watermark
         return StreamPage(
@@ -287,8 +348,10 @@ class MastodonConnector(HttpConnector):
             f"/api/v1/accounts/{self.options['account_id']}/statuses",
             params={"min_id": sweep.watermark or "0", "limit": page_size},
         )
-        raws = sorted(response.body or [], key=lambda raw: int(str(raw.get("id", 0))))
-        records = [self._record(raw, response.endpoint) for raw in raws]
+        records = sorted(
+            (self._record(raw, response.endpoint) for raw in response.body or []),
+            key=lambda record: id_order(record.platform_id),
+        )
         newest = records[-1].platform_id if records else sweep.watermark
         return StreamPage(records, Sweep(watermark=newest), has_more=len(records) >= page_size)
 
@@ -333,13 +396,50 @@ class MastodonConnector(HttpConnector):
             form["in_reply_to_id"] = in_reply_to
         if post.language:
             form["language"] = post.language
-        response = self.http.post(
-            "/api/v1/statuses",
-            data=form,
-            headers={"Idempotency-Key": post.idempotency_key} if post.idempotency_key else None,
-            retry_unsafe=bool(post.idempotency_key),
-        )
+        sent_at = self.now()
+        try:
+            response = self.http.post(
+                "/api/v1/statuses",
+                data=form,
+                headers={"Idempotency-Key": post.idempotency_key} if post.idempotency_key else None,
+            )
+        except ConnectorError as error:
+            if error.permanent or error.retry_after is not None:
+                raise  # refused outright: nothing was posted
+            # A timeout or a server error after the request went out: the status may exist.
+            try:
+                posted = self._find_posted(post.text, in_reply_to=in_reply_to, since=sent_at)
+            except ConnectorError as lookup:
+                # Unknown outcome: a permanent error keeps anything from posting it twice.
+                raise ConnectorError(
+                    f"{error.message} Whether the status was posted could not be checked "
+                    f"({lookup.message}); look at the account before posting it again.",
+                    permanent=True,
+                ) from error
+            if posted is None:
+                raise ConnectorError(
+                    f"{error.message} The status is not among the account's latest statuses, "
+                    "so it was not posted."
+                ) from error
+            return posted
         return self._record(response.body, response.endpoint)
+
+    def _find_posted(self, text: str, *, in_reply_to: str, since: datetime) -> ItemRecord | None:
+        """The account's status with this text and parent made since ``since``, if there is one."""
+        response = self.http.get(
+            f"/api/v1/accounts/{self.options['account_id']}/statuses",
+            params={"limit": LOST_POST_LOOKUP},
+        )
+        wanted = " ".join(text.split())
+        for raw in response.body or []:
+            record = self._record(raw, response.endpoint)
+            if (
+                record.parent_platform_id == in_reply_to
+                and " ".join(record.text.split()) == wanted
+                and record.created_at >= since - LOST_POST_WINDOW
+            ):
+                return record
+        return None
 
     def _upload(self, media: MediaRef) -> str:
         content, content_type = self.http.download(media.url)

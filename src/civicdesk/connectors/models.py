@@ -6,6 +6,8 @@ from django.db import models
 class WebhookDelivery(models.Model):
     """A delivery a platform pushed to us, kept as received: evidence, and the replay check.
 
+    Signed deliveries are kept whether accepted or refused; unsigned ones are not kept.
+
     The unique delivery id (the SHA-256 of the body for Meta) makes a replayed delivery fail
     to insert, whichever web worker receives it.
     """
@@ -15,6 +17,8 @@ class WebhookDelivery(models.Model):
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     body = models.TextField()
     accounts_nudged = models.PositiveIntegerField(default=0)
+    # Why a signed delivery was refused (stale, undatable, malformed); "" when it was accepted.
+    refused_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         verbose_name_plural = "webhook deliveries"

@@ -8,7 +8,7 @@ at worst cause one extra poll.
 
 from __future__ import annotations
 
-import json
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,15 @@ from civicdesk.accounts.models import Account
 
 from .base import Platform
 from .models import WebhookDelivery
-from .webhooks import ReplayGuard, WebhookRejected, meta_delivery, verify_meta_signature
+from .webhooks import (
+    DeliveryRepeated,
+    ReplayGuard,
+    WebhookRejected,
+    meta_delivery,
+    verify_meta_signature,
+)
+
+KEY_PREFIX = "meta:"
 
 
 @dataclass
@@ -32,12 +40,19 @@ class _DeliveryLog:
     delivery: WebhookDelivery | None = None
 
     def add(self, key: str, value: Any, timeout: float | None = None) -> bool:
+        return self._keep(key, refused_reason="")
+
+    def keep_refused(self, key: str, reason: str) -> None:
+        self._keep(key, refused_reason=reason)
+
+    def _keep(self, key: str, *, refused_reason: str) -> bool:
         try:
             with transaction.atomic():
                 self.delivery = WebhookDelivery.objects.create(
                     platform=self.platform,
                     delivery_id=key,
                     body=self.body.decode("utf-8", "replace"),
+                    refused_reason=refused_reason,
                 )
         except IntegrityError:
             return False
@@ -49,24 +64,25 @@ def receive_meta_delivery(
 ) -> WebhookDelivery:
     """Check a Facebook/Instagram delivery, keep it, and bring forward the polls it concerns.
 
-    Raises :class:`WebhookRejected` for a bad signature, a stale or repeated delivery.
+    Raises :class:`WebhookRejected` for a bad signature (nothing is kept), or for a signed
+    delivery that is malformed, undatable, stale or repeated. A signed delivery is kept once,
+    whether accepted or refused (then with the reason), as evidence of what was sent.
     """
     verify_meta_signature(body=body, signature_header=signature, app_secret=app_secret)
     log = _DeliveryLog(platform="meta", body=body)
-    ReplayGuard(store=log, key_prefix="meta:").check(meta_delivery(body))
+    try:
+        delivery = meta_delivery(body)
+        ReplayGuard(store=log, key_prefix=KEY_PREFIX).check(delivery)
+    except DeliveryRepeated:
+        raise
+    except WebhookRejected as refused:
+        log.keep_refused(KEY_PREFIX + hashlib.sha256(body).hexdigest(), refused.reason)
+        raise
     assert log.delivery is not None
-    ids = _entry_ids(body)
     nudged = Account.objects.filter(
-        Q(platform=Platform.FACEBOOK, options__page_id__in=ids)
-        | Q(platform=Platform.INSTAGRAM, options__ig_user_id__in=ids)
+        Q(platform=Platform.FACEBOOK, options__page_id__in=delivery.entry_ids)
+        | Q(platform=Platform.INSTAGRAM, options__ig_user_id__in=delivery.entry_ids)
     ).update(next_poll_at=timezone.now())
     log.delivery.accounts_nudged = nudged
     log.delivery.save(update_fields=["accounts_nudged"])
     return log.delivery
-
-
-def _entry_ids(body: bytes) -> list[str]:
-    payload = json.loads(body)
-    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
-        raise WebhookRejected("The delivery has no entries.")
-    return [str(e["id"]) for e in payload["entry"] if isinstance(e, dict) and "id" in e]

@@ -181,14 +181,14 @@ class ReplayConnector(Connector):
         return ItemRecord(
             platform_id=str(event["id"]),
             kind=ItemKind(kind),
-            text=str(event.get("text", "")),
+            text=str(event.get("text") or ""),
             created_at=self._when(float(event.get("created_offset_s", event.get("offset_s", 0)))),
-            author_handle=str(author.get("handle", "")),
-            author_name=str(author.get("name", "")),
-            author_platform_id=str(author.get("id", "")),
-            url=str(event.get("url", "")),
+            author_handle=str(author.get("handle") or ""),
+            author_name=str(author.get("name") or ""),
+            author_platform_id=str(author.get("id") or ""),
+            url=str(event.get("url") or ""),
             parent_platform_id=str(event.get("parent_id") or ""),
-            language=str(event.get("lang", "")),
+            language=str(event.get("lang") or ""),
             media=tuple(
                 MediaRef(
                     url=str(m["url"]),

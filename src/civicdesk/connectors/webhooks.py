@@ -7,8 +7,10 @@ received: re-serialized JSON differs (Meta escapes non-ASCII as ``\\uXXXX``), so
 
 A valid signature does not stop a captured delivery from being sent again, so
 :class:`ReplayGuard` also rejects deliveries that are too old or already seen. Meta sends no
-delivery id, so the id is the SHA-256 of the body and the time is the oldest ``entry[].time``.
-These functions are views-free; the views that call them belong to the webhook receiver.
+delivery id, so the id is the SHA-256 of the body and the time is the oldest ``entry[].time``;
+a delivery whose age cannot be told (an entry without a time, or ``NaN``) is refused, since it
+could be any age. These functions are views-free; the views that call them belong to the
+webhook receiver.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,11 +29,20 @@ DEFAULT_WINDOW_SECONDS = 300.0
 
 
 class WebhookRejected(Exception):
-    """A delivery failed a check; ``reason`` is safe to log (it holds no secret)."""
+    """A delivery failed a check; ``reason`` is safe to log (it holds no secret).
 
-    def __init__(self, reason: str) -> None:
+    ``status`` is the HTTP status to answer: 403 for a delivery that cannot be trusted or is a
+    replay, 400 for a signed one that is malformed or undatable, 413 for one far too large.
+    """
+
+    def __init__(self, reason: str, *, status: int = 403) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status
+
+
+class DeliveryRepeated(WebhookRejected):
+    """The delivery was received before; it is already kept."""
 
 
 def verify_meta_signature(*, body: bytes, signature_header: str | None, app_secret: str) -> None:
@@ -52,10 +64,11 @@ def answer_meta_subscription(
     *, mode: str, verify_token: str, challenge: str, expected_token: str
 ) -> str:
     """The ``hub.challenge`` to echo when Meta verifies a subscription with our verify token."""
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
     if (
         mode != "subscribe"
         or not expected_token
-        or not hmac.compare_digest(verify_token, expected_token)
+        or not hmac.compare_digest(verify_token.encode(), expected_token.encode())
     ):
         raise WebhookRejected("The subscription request does not carry our verify token.")
     return challenge
@@ -64,23 +77,47 @@ def answer_meta_subscription(
 @dataclass(frozen=True, slots=True)
 class Delivery:
     delivery_id: str
-    sent_at: float | None  # epoch seconds, None when the payload names no time
+    sent_at: float  # epoch seconds
+    entry_ids: tuple[str, ...] = ()  # the Pages and Instagram accounts the delivery is about
+
+
+def _entry_time(entry: Any) -> float | None:
+    value = entry.get("time") if isinstance(entry, dict) else None
+    # bool is an int to Python; NaN and infinity compare false with everything.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    # Instagram sends milliseconds in some fields, Facebook seconds.
+    return value / 1000 if value > 100_000_000_000 else float(value)
 
 
 def meta_delivery(body: bytes) -> Delivery:
-    """The id (SHA-256 of the body) and send time (oldest ``entry[].time``) of a Meta delivery."""
-    delivery_id = hashlib.sha256(body).hexdigest()
+    """The id (SHA-256 of the body), send time (oldest ``entry[].time``) and entries of a delivery.
+
+    Raises :class:`WebhookRejected` (status 400) for a body that is not JSON, has no entries, or
+    has an entry without a usable time.
+    """
     try:
-        payload: Any = json.loads(body)
+        # Meta writes no NaN; Python's parser would accept one, so it is refused here.
+        payload: Any = json.loads(body, parse_constant=_no_constant)
     except ValueError as exc:
-        raise WebhookRejected("The delivery body is not JSON.") from exc
-    times = []
-    for entry in payload.get("entry") or [] if isinstance(payload, dict) else []:
-        if isinstance(entry, dict) and isinstance(entry.get("time"), int | float):
-            value = float(entry["time"])
-            # Instagram sends milliseconds in some fields, Facebook seconds.
-            times.append(value / 1000 if value > 100_000_000_000 else value)
-    return Delivery(delivery_id=delivery_id, sent_at=min(times) if times else None)
+        raise WebhookRejected("The delivery body is not JSON.", status=400) from exc
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise WebhookRejected("The delivery has no entries.", status=400)
+    times = [_entry_time(entry) for entry in entries]
+    if any(moment is None for moment in times):
+        raise WebhookRejected(
+            "The delivery has an entry without a time, so its age cannot be checked.", status=400
+        )
+    return Delivery(
+        delivery_id=hashlib.sha256(body).hexdigest(),
+        sent_at=min(moment for moment in times if moment is not None),
+        entry_ids=tuple(str(e["id"]) for e in entries if isinstance(e, dict) and "id" in e),
+    )
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 class SeenStore(Protocol):
@@ -124,11 +161,10 @@ class ReplayGuard:
     def check(self, delivery: Delivery) -> None:
         """Raise :class:`WebhookRejected` for a stale, future or repeated delivery."""
         now = self._clock()
-        if delivery.sent_at is not None:
-            if delivery.sent_at < now - self._window:
-                raise WebhookRejected("The delivery is older than the replay window.")
-            if delivery.sent_at > now + self._window:
-                raise WebhookRejected("The delivery claims to come from the future.")
+        if delivery.sent_at < now - self._window:
+            raise WebhookRejected("The delivery is older than the replay window.")
+        if delivery.sent_at > now + self._window:
+            raise WebhookRejected("The delivery claims to come from the future.")
         # Remember it for twice the window: a delivery still inside the window is never forgotten.
         if not self._store.add(self._prefix + delivery.delivery_id, 1, 2 * self._window):
-            raise WebhookRejected("The delivery was already received once.")
+            raise DeliveryRepeated("The delivery was already received once.")

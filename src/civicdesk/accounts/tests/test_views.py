@@ -90,14 +90,16 @@ class TestConnectWithOAuth:
         assert account.get_credentials()["refresh_token"] == "x-refresh-654321"
         assert account.status == Account.Status.ACTIVE
         assert account.custodian == agency.district_admin
+        assert account.platform_account_id == "42"
         assert AuditEvent.objects.filter(action="account.connected", data__how="oauth").count() == 1
 
-    def test_a_callback_with_another_state_is_refused(self, client, agency, x_app):
+    @pytest.mark.parametrize("state", ["forged", "", "ŝtåte-ünicode"])
+    def test_a_callback_with_another_state_is_refused(self, client, agency, x_app, state):
         account = AccountFactory(unit=agency.high_school, platform="x", handle="@rh2")
         client.force_login(agency.district_admin)
         client.post(reverse("accounts:connect", args=[account.pk]))
         response = client.get(
-            reverse("accounts:oauth_callback"), {"state": "forged", "code": "x"}, follow=True
+            reverse("accounts:oauth_callback"), {"state": state, "code": "x"}, follow=True
         )
         assert "This sign-in link is stale or was not started here." in response.content.decode()
         account.refresh_from_db()
@@ -162,7 +164,64 @@ class TestConnectBluesky:
         assert response.status_code == 302
         account.refresh_from_db()
         assert account.get_credentials()["did"] == "did:plc:abc123"
+        assert account.platform_account_id == "did:plc:abc123"
         assert "abcd-efgh" not in str(account.get_credentials())
+
+
+class TestConnectMastodon:
+    VERIFY = "https://social.elm.example/api/v1/accounts/verify_credentials"
+
+    def test_an_access_token_is_checked_and_the_account_keeps_its_id(self, client, agency):
+        account = AccountFactory(
+            unit=agency.high_school,
+            platform="mastodon",
+            handle="elmcity",
+            options={"instance": "https://social.elm.example"},
+        )
+        client.force_login(agency.district_admin)
+        with respx.mock:
+            verify = respx.get(self.VERIFY).mock(
+                return_value=httpx.Response(
+                    200,
+                    json={
+                        "id": "AdHrt1BvfJ3xfPnKdY",
+                        "username": "elmcity",
+                        "acct": "elmcity",
+                        "display_name": "Elm City Parks",
+                    },
+                )
+            )
+            response = client.post(
+                reverse("accounts:connect", args=[account.pk]), {"access_token": "tok-0001"}
+            )
+        assert response.status_code == 302
+        assert verify.calls.last.request.headers["Authorization"] == "Bearer tok-0001"
+        account.refresh_from_db()
+        assert account.platform_account_id == "AdHrt1BvfJ3xfPnKdY"
+        assert account.options["account_id"] == "AdHrt1BvfJ3xfPnKdY"
+        assert account.get_credentials() == {"access_token": "tok-0001"}
+        assert account.status == Account.Status.ACTIVE
+
+    def test_a_token_the_server_refuses_is_not_kept(self, client, agency):
+        account = AccountFactory(
+            unit=agency.high_school,
+            platform="mastodon",
+            handle="elmcity",
+            options={"instance": "https://social.elm.example"},
+        )
+        client.force_login(agency.district_admin)
+        with respx.mock:
+            respx.get(self.VERIFY).mock(
+                return_value=httpx.Response(400, text="Invalid Bearer token")
+            )
+            response = client.post(
+                reverse("accounts:connect", args=[account.pk]), {"access_token": "wrong"}
+            )
+        assert response.status_code == 400
+        assert "Invalid Bearer token" in response.content.decode()
+        account.refresh_from_db()
+        assert account.encrypted_credentials == ""
+        assert account.platform_account_id == ""
 
 
 class TestLogByHand:

@@ -45,7 +45,7 @@ def payload(platform: str, name: str) -> Any:
 
 
 def raw_payload(platform: str, name: str) -> bytes:
-    for suffix in (".json", ".xml"):
+    for suffix in (".json", ".xml", ".txt"):
         path = PAYLOADS / platform / f"{name}{suffix}"
         if path.exists():
             return path.read_bytes()
@@ -94,6 +94,11 @@ class ContractCase:
     malformed_message: str = ""
     is_feed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    server: str = ""  # a server software other than the platform's own, e.g. "akkoma"
+
+    @property
+    def name(self) -> str:
+        return f"{self.platform}-{self.server}" if self.server else self.platform
 
 
 def _param(name: str, value: str) -> Callable[[httpx.Request], bool]:
@@ -122,6 +127,34 @@ CASES = [
         escape_hostile=html.escape,
         pages=("notifications_page1", "notifications_page2"),
         edits=("status_edited_before", "status_edited_after"),
+        malformed_message="Mastodon returned malformed JSON from GET /api/v1/notifications",
+    ),
+    # Akkoma (like Pleroma) answers the Mastodon API with base62 flake ids, `language: null`, and
+    # `acct` with the domain even for local accounts; see payloads/mastodon/README.md.
+    ContractCase(
+        platform="mastodon",
+        server="akkoma",
+        make=lambda sleeps: build(
+            MastodonConnector,
+            sleeps,
+            credentials={"access_token": "akkoma-token"},
+            options={"instance": "https://social.elm.example", "account_id": "AdHrt1BvfJ3xfPnKdY"},
+        ),
+        listing=r"https://social\.elm\.example/api/v1/notifications.*",
+        other_listings={
+            r"https://social\.elm\.example/api/v1/accounts/AdHrt1BvfJ3xfPnKdY/statuses.*": "empty"
+        },
+        page_ids=(["AdHtV8sQ5u0Jh4KK5s", "AdHtV8sQ5u0Jh4KKaB"], ["AdHtV8sQ5u0Jh4KKbz"]),
+        second_request_carries=_param("min_id", "AdHtV8sQ7G9M2vRz1e"),
+        item_id="AdHtV8sQ5u0Jh4KKaB",
+        thread_url=r"https://social\.elm\.example/api/v1/statuses/AdHtV8sQ5u0Jh4KKaB$",
+        gone_response=(404, "empty"),
+        edited_id="AdHtWb0yX3kq1fD2Aa",
+        reports_edit_time=True,
+        hostile_text=lambda text: text,
+        escape_hostile=html.escape,
+        pages=("akkoma_notifications_page1", "akkoma_notifications_page2"),
+        edits=("akkoma_status_edited_before", "akkoma_status_edited_after"),
         malformed_message="Mastodon returned malformed JSON from GET /api/v1/notifications",
     ),
     ContractCase(

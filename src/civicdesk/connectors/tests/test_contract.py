@@ -18,7 +18,7 @@ from civicdesk.connectors.tests.contract_cases import (
     substitute,
 )
 
-every_platform = pytest.mark.parametrize("case", CASES, ids=[c.platform for c in CASES])
+every_platform = pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 
 
 def body_response(case: ContractCase, name: str, status: int = 200, **kwargs) -> httpx.Response:
@@ -196,7 +196,7 @@ class TestFailures:
         assert case.malformed_message in caught.value.message
 
 
-@pytest.mark.parametrize("case", THREAD_CASES, ids=[c.platform for c in THREAD_CASES])
+@pytest.mark.parametrize("case", THREAD_CASES, ids=[c.name for c in THREAD_CASES])
 class TestDeletions:
     @pytest.mark.parametrize("status", [404, 410])
     def test_a_gone_item_is_reported_as_a_deletion(self, case: ContractCase, status: int) -> None:

@@ -129,3 +129,41 @@ def test_the_last_rate_limit_is_kept_for_the_budget_display() -> None:
         )
         http.get("/x")
     assert http.last_rate_limit.remaining == 299
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_post_is_not_repeated_after_a_server_error_whatever_key_it_carries(status: int) -> None:
+    sleeps: list[float] = []
+    with respx.mock() as router:
+        route = router.post("https://mastodon.social/api/v1/statuses").mock(
+            return_value=httpx.Response(status, headers={"Retry-After": "1"})
+        )
+        with pytest.raises(ConnectorError) as caught:
+            client(sleeps).post(
+                "/api/v1/statuses", data={"status": "hi"}, headers={"Idempotency-Key": "k"}
+            )
+    assert route.call_count == 1
+    assert caught.value.permanent is False
+    assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(403, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}),
+        httpx.Response(400, json={"error": "invalid_token", "error_description": "expired"}),
+    ],
+)
+def test_a_token_refused_with_rfc_6750_words_asks_for_a_reconnect_on_any_platform(
+    answer: httpx.Response,
+) -> None:
+    http = PlatformClient(platform=Platform.PINTEREST, base_url="https://api.pinterest.com")
+    with respx.mock() as router:
+        router.get("https://api.pinterest.com/v5/pins").mock(return_value=answer)
+        with pytest.raises(ConnectorError) as caught:
+            http.get("/v5/pins")
+    assert caught.value.needs_reconnect is True
+    assert caught.value.message.startswith(
+        f"Pinterest no longer accepts this account's sign-in (HTTP {answer.status_code} on "
+        "GET /v5/pins)"
+    )

@@ -140,3 +140,13 @@ class TestReplayErrors:
             ConnectorError, match="A replayed account cannot publish through Civic Desk."
         ):
             connector(tmp_path / "x.jsonl").publish(post=OutgoingPost(text="hi"))
+
+
+def test_fields_given_as_null_are_empty_not_the_word_none(tmp_path):
+    event = comment(1, -60, lang=None, url=None, text=None)
+    event["author"] = {"handle": None, "name": None, "id": None}
+    path = write_replay(tmp_path / "feed.jsonl", [event])
+    with time_machine.travel(START, tick=False):
+        (record,) = connector(path).fetch_new(cursor="", limit=10).items
+    assert (record.language, record.url, record.text) == ("", "", "")
+    assert (record.author_handle, record.author_name, record.author_platform_id) == ("", "", "")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import time
 
@@ -9,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from civicdesk.accounts.models import Account
+from civicdesk.connectors import views
 from civicdesk.connectors.models import WebhookDelivery
 from civicdesk.testing.factories import AccountFactory
 
@@ -99,11 +101,95 @@ class TestMetaWebhook:
         assert again.content == b"The delivery was already received once."
         assert WebhookDelivery.objects.count() == 1
 
-    def test_an_old_captured_delivery_is_rejected(self, client):
+    def test_an_old_captured_delivery_is_rejected_and_kept_as_refused(self, client):
         body = delivery(sent_at=time.time() - 3600)
         response = post(client, body, signed(body))
         assert response.status_code == 403
         assert response.content == b"The delivery is older than the replay window."
+        kept = WebhookDelivery.objects.get()
+        assert kept.refused_reason == "The delivery is older than the replay window."
+        assert post(client, body, signed(body)).status_code == 403
+        assert WebhookDelivery.objects.count() == 1
+
+    @pytest.mark.parametrize(
+        ("body", "reason"),
+        [
+            (
+                b'{"object": "page", "entry": [{"id": "104392", "changes": []}]}',
+                "The delivery has an entry without a time, so its age cannot be checked.",
+            ),
+            (
+                b'{"object": "page", "entry": [{"id": "104392", "time": NaN}]}',
+                "The delivery body is not JSON.",
+            ),
+            (
+                b'{"object": "page", "entry": [{"id": "104392", "time": 1e999}]}',
+                "The delivery has an entry without a time, so its age cannot be checked.",
+            ),
+            (
+                b'{"object": "page", "entry": [{"id": "104392", "time": "yesterday"}]}',
+                "The delivery has an entry without a time, so its age cannot be checked.",
+            ),
+            (b'{"object": "page", "entry": []}', "The delivery has no entries."),
+            (b'{"object": "page"}', "The delivery has no entries."),
+        ],
+        ids=["no-time", "nan", "infinite", "text", "empty-entries", "no-entries"],
+    )
+    def test_a_signed_delivery_that_cannot_be_dated_is_refused_and_kept_as_refused(
+        self, client, body, reason
+    ):
+        page = AccountFactory(
+            platform="facebook",
+            options={"page_id": "104392"},
+            next_poll_at=timezone.now() + timezone.timedelta(hours=1),
+        )
+        response = post(client, body, signed(body))
+        assert (response.status_code, response.content.decode()) == (400, reason)
+        kept = WebhookDelivery.objects.get()
+        assert (kept.refused_reason, kept.accounts_nudged) == (reason, 0)
+        assert Account.objects.get(pk=page.pk).next_poll_at > timezone.now()
+
+    def test_a_delivery_sent_in_chunks_is_read_in_full(self, client):
+        body = delivery()
+        response = client.post(
+            URL,
+            b"",
+            content_type="application/json",
+            headers={"X-Hub-Signature-256": signed(body), "Transfer-Encoding": "chunked"},
+            # What gunicorn hands over for a chunked request: no length, a decoded stream.
+            **{"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True},
+        )
+        assert response.status_code == 200
+        assert json.loads(WebhookDelivery.objects.get().body) == json.loads(body)
+
+    def test_chunks_a_server_cannot_end_are_refused_not_read_as_empty(self, client):
+        body = delivery()
+        response = client.post(
+            URL,
+            b"",
+            content_type="application/json",
+            headers={"X-Hub-Signature-256": signed(body), "Transfer-Encoding": "chunked"},
+            **{"wsgi.input": io.BytesIO(body)},
+        )
+        assert response.status_code == 411
+        assert WebhookDelivery.objects.count() == 0
+
+    def test_a_delivery_over_the_size_limit_is_refused_unread(self, client, monkeypatch):
+        monkeypatch.setattr(views, "MAX_DELIVERY_BYTES", 100)
+        body = delivery()
+        assert post(client, body, signed(body)).status_code == 413
+        chunked = client.post(
+            URL,
+            b"",
+            content_type="application/json",
+            headers={"X-Hub-Signature-256": signed(body), "Transfer-Encoding": "chunked"},
+            **{"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True},
+        )
+        assert (chunked.status_code, chunked.content) == (
+            413,
+            b"The delivery is larger than 100 bytes.",
+        )
+        assert WebhookDelivery.objects.count() == 0
 
     def test_without_an_app_secret_nothing_is_trusted(self, client, settings):
         settings.META_APP_SECRET = ""
@@ -124,3 +210,7 @@ class TestMetaWebhook:
             URL, {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
         )
         assert bad.status_code == 403
+        unicode = client.get(
+            URL, {"hub.mode": "subscribe", "hub.verify_token": "güess", "hub.challenge": "1"}
+        )
+        assert unicode.status_code == 403
