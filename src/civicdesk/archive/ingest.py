@@ -186,7 +186,6 @@ def _load_states(account: Account, platform_ids: set[str]) -> dict[str, _State]:
 
 
 def _new_item(account: Account, record: ItemRecord, thread: str, now: datetime) -> Item:
-    handle = account.handle.lstrip("@").lower()
     return Item(
         account=account,
         platform=account.platform,
@@ -201,7 +200,9 @@ def _new_item(account: Account, record: ItemRecord, thread: str, now: datetime) 
         created_at=record.created_at,
         first_seen_at=now,
         last_changed_at=now,
-        is_by_account=bool(handle) and record.author_handle.lstrip("@").lower() == handle,
+        is_by_account=account.is_author_of(
+            author_platform_id=record.author_platform_id, author_handle=record.author_handle
+        ),
     )
 
 

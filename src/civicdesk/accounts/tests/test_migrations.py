@@ -49,6 +49,7 @@ def test_an_upgrade_moves_credentials_off_the_secret_key_and_copies_platform_ids
             .pk
         )
         migrate(AFTER)
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
         settings.SECRET_KEY = "the-secret-key-after-a-rotation-" + "r" * 30
         account = Account.objects.get(pk=pk)
         assert account.get_credentials() == {"access_token": "tok-0001"}
