@@ -26,6 +26,9 @@ from civicdesk.connectors.base import ItemRecord
 
 # Errors that a damaged zip or tar.gz raises while its members are read.
 DAMAGED = (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError)
+# One entry (a post with its metadata, one row) is a few kilobytes; anything this large is not an
+# entry. Readers hold at most one entry in memory, so this also bounds what a zip bomb can cost.
+MAX_ENTRY_CHARS = 64 << 20
 
 
 class ArchiveFormatError(Exception):
@@ -50,6 +53,16 @@ class ArchiveFormatError(Exception):
         else:
             where = ""
         return f"{self.file}{where}: {self.reason}"
+
+
+def entry_too_large(file: str, *, byte: int, line: int) -> ArchiveFormatError:
+    """The error for an entry starting at ``byte`` (on ``line``) that runs past the limit."""
+    return ArchiveFormatError(
+        file,
+        f"one entry is larger than {MAX_ENTRY_CHARS >> 20} MiB; this is not an export file",
+        byte=byte,
+        line=line,
+    )
 
 
 class EntryError(Exception):
