@@ -43,9 +43,9 @@ try:
     DEBUG = env.bool("CIVICDESK_DEBUG", default=False)
     SECRET_KEY = _secret("CIVICDESK_SECRET_KEY", generate_into=VAR_DIR / "secret_key")
     # Credentials are encrypted with these Fernet keys; the first encrypts, all decrypt (rotation).
-    CREDENTIAL_KEYS = env.list("CIVICDESK_CREDENTIAL_KEYS", default=[])
+    CREDENTIAL_KEYS: list[str] = env.list("CIVICDESK_CREDENTIAL_KEYS", default=[])
     ALLOWED_HOSTS = env.list("CIVICDESK_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-    CSRF_TRUSTED_ORIGINS = env.list("CIVICDESK_CSRF_TRUSTED_ORIGINS", default=[])
+    CSRF_TRUSTED_ORIGINS: list[str] = env.list("CIVICDESK_CSRF_TRUSTED_ORIGINS", default=[])
     # Seconds a database connection is kept open between requests (0: close after each).
     DB_CONN_MAX_AGE = env.int("CIVICDESK_DB_CONN_MAX_AGE", default=60)
     DATABASE_URL = (

@@ -16,7 +16,7 @@ TOKEN = "EAAGm0PX4ZCpsBAKZCZA-page-token-7731"
 
 class TestCredentials:
     def test_credentials_are_encrypted_at_rest(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         account.set_credentials({"access_token": TOKEN})
         account.save()
         with connection.cursor() as cursor:
@@ -28,14 +28,14 @@ class TestCredentials:
         assert Account.objects.get(pk=account.pk).get_credentials() == {"access_token": TOKEN}
 
     def test_staff_see_only_a_hint(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         account.set_credentials({"access_token": TOKEN, "pin": "12"})
         assert account.credentials_hint == "access_token: ••••7731, pin: ••••"
 
     def test_keys_can_be_rotated(self, settings):
         old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
         settings.CREDENTIAL_KEYS = [old]
-        account = AccountFactory()
+        account = AccountFactory.create()
         account.set_credentials({"access_token": TOKEN})
         settings.CREDENTIAL_KEYS = [new, old]
         assert account.get_credentials() == {"access_token": TOKEN}
@@ -44,9 +44,9 @@ class TestCredentials:
             account.get_credentials()
 
     def test_the_setup_page_never_shows_the_secret_and_logs_its_replacement(self, client):
-        admin = UserFactory(username="setup_admin", is_staff=True, is_superuser=True)
+        admin = UserFactory.create(username="setup_admin", is_staff=True, is_superuser=True)
         client.force_login(admin)
-        account = AccountFactory()
+        account = AccountFactory.create()
         form = {
             "organization": account.organization_id,
             "unit": account.unit_id,
@@ -70,8 +70,10 @@ class TestCredentials:
         assert TOKEN not in str(event.data)
 
     def test_bad_credentials_json_is_explained(self, client):
-        client.force_login(UserFactory(username="setup_admin", is_staff=True, is_superuser=True))
-        account = AccountFactory()
+        client.force_login(
+            UserFactory.create(username="setup_admin", is_staff=True, is_superuser=True)
+        )
+        account = AccountFactory.create()
         form = {
             "organization": account.organization_id,
             "unit": account.unit_id,

@@ -48,7 +48,7 @@ class TestAccountList:
 
 class TestConnectWithOAuth:
     def test_sign_in_on_x_and_come_back_connected(self, client, agency, x_app):
-        account = AccountFactory(
+        account = AccountFactory.create(
             unit=agency.high_school,
             platform="x",
             handle="@RiverbendHigh",
@@ -93,7 +93,7 @@ class TestConnectWithOAuth:
         assert AuditEvent.objects.filter(action="account.connected", data__how="oauth").count() == 1
 
     def test_a_callback_with_another_state_is_refused(self, client, agency, x_app):
-        account = AccountFactory(unit=agency.high_school, platform="x", handle="@rh2")
+        account = AccountFactory.create(unit=agency.high_school, platform="x", handle="@rh2")
         client.force_login(agency.district_admin)
         client.post(reverse("accounts:connect", args=[account.pk]))
         response = client.get(
@@ -104,7 +104,7 @@ class TestConnectWithOAuth:
         assert account.encrypted_credentials == ""
 
     def test_without_a_registered_app_the_page_says_what_to_set(self, client, agency):
-        account = AccountFactory(
+        account = AccountFactory.create(
             unit=agency.high_school, platform="youtube", handle="RiverbendHighTV"
         )
         client.force_login(agency.district_admin)
@@ -116,7 +116,7 @@ class TestConnectWithOAuth:
         )
 
     def test_a_refused_code_is_explained(self, client, agency, x_app):
-        account = AccountFactory(unit=agency.high_school, platform="x", handle="@rh3")
+        account = AccountFactory.create(unit=agency.high_school, platform="x", handle="@rh3")
         client.force_login(agency.district_admin)
         state = parse_qs(
             urlparse(client.post(reverse("accounts:connect", args=[account.pk]))["Location"]).query
@@ -139,7 +139,7 @@ class TestConnectWithOAuth:
 
 class TestConnectBluesky:
     def test_an_app_password_becomes_a_stored_session(self, client, agency):
-        account = AccountFactory(
+        account = AccountFactory.create(
             unit=agency.high_school, platform="bluesky", handle="riverbendhigh.bsky.social"
         )
         client.force_login(agency.district_admin)
@@ -167,7 +167,7 @@ class TestConnectBluesky:
 
 class TestLogByHand:
     def test_a_snapchat_item_copied_by_hand_is_archived_and_in_the_inbox(self, client, agency):
-        account = AccountFactory(
+        account = AccountFactory.create(
             unit=agency.high_school, platform="snapchat", handle="riverbendhigh"
         )
         client.force_login(agency.school_editor)

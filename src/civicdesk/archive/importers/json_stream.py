@@ -12,7 +12,7 @@ import codecs
 import json
 import re
 from collections.abc import Callable, Collection, Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 from civicdesk.connectors.base import ItemRecord
 
@@ -22,6 +22,7 @@ from .base import (
     EntryError,
     Member,
     Meter,
+    Readable,
     check_record,
     entry_too_large,
 )
@@ -42,7 +43,7 @@ def _describe(char: str) -> str:
 class JsonStream:
     """A cursor over the text of one JSON file, read from a binary stream in chunks."""
 
-    def __init__(self, raw: BinaryIO, *, name: str, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(self, raw: Readable, *, name: str, chunk_bytes: int = CHUNK_BYTES) -> None:
         self.name = name
         self._raw = raw
         self._chunk_bytes = chunk_bytes

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -54,15 +55,15 @@ def post(client, body: bytes, signature: str | None):
 
 class TestMetaWebhook:
     def test_a_signed_delivery_is_kept_and_brings_the_pages_poll_forward(self, client):
-        page = AccountFactory(
+        page = AccountFactory.create(
             platform="facebook",
             options={"page_id": "104392"},
-            next_poll_at=timezone.now() + timezone.timedelta(hours=1),
+            next_poll_at=timezone.now() + timedelta(hours=1),
         )
-        other = AccountFactory(
+        other = AccountFactory.create(
             platform="facebook",
             options={"page_id": "555"},
-            next_poll_at=timezone.now() + timezone.timedelta(hours=1),
+            next_poll_at=timezone.now() + timedelta(hours=1),
         )
         body = delivery()
         response = post(client, body, signed(body))
