@@ -24,7 +24,8 @@ is_deleted     yes      true or false: the item was deleted (its words are kept)
 ============== ======== ==============================================================
 
 ``is_deleted`` is last and must be ``true`` or ``false``, so that a file cut short in its last
-row cannot pass for a complete one.
+row cannot pass for a complete one. A row may hold 64 MiB of text at most; a longer one, or a file
+without line breaks, is refused as soon as it is that long, before more of it is read.
 """
 
 from __future__ import annotations
