@@ -69,7 +69,7 @@ COLUMNS = (
 FIELD_LIMIT = 16 << 20
 
 
-class RowTooLong(Exception):
+class _RowTooLong(Exception):
     """A row runs past :data:`MAX_ENTRY_CHARS`; the reader raises it before holding more."""
 
 
@@ -100,7 +100,7 @@ class _Lines:
             raise StopIteration
         self._row_chars += len(line)
         if self._row_chars > MAX_ENTRY_CHARS:
-            raise RowTooLong
+            raise _RowTooLong
         self._bytes += len(line) if line.isascii() else len(line.encode("utf-8"))
         self._lines += 1
         if self._lines == 1:
@@ -161,7 +161,7 @@ class CsvFile(Importer):
                     meter.items += 1
                     yield record
                     lines.start_row()
-            except RowTooLong:
+            except _RowTooLong:
                 raise entry_too_large(
                     member.name, byte=lines.row_byte, line=lines.row_line
                 ) from None
