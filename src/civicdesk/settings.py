@@ -54,7 +54,7 @@ try:
     DEBUG = env.bool("CIVICDESK_DEBUG", default=False)
     SECRET_KEY = _secret("CIVICDESK_SECRET_KEY", generate_into=VAR_DIR / "secret_key")
     # Secret keys replaced by SECRET_KEY that still validate sessions signed with them.
-    SECRET_KEY_FALLBACKS = env.list("CIVICDESK_SECRET_KEY_FALLBACKS", default=[])
+    SECRET_KEY_FALLBACKS: list[str] = env.list("CIVICDESK_SECRET_KEY_FALLBACKS", default=[])
     # Credentials are encrypted with these Fernet keys, never with SECRET_KEY, so rotating the
     # secret key keeps them readable. The first encrypts, all decrypt (rotation).
     CREDENTIAL_KEYS = [
@@ -67,7 +67,7 @@ try:
         if key.strip()
     ]
     ALLOWED_HOSTS = env.list("CIVICDESK_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-    CSRF_TRUSTED_ORIGINS = env.list("CIVICDESK_CSRF_TRUSTED_ORIGINS", default=[])
+    CSRF_TRUSTED_ORIGINS: list[str] = env.list("CIVICDESK_CSRF_TRUSTED_ORIGINS", default=[])
     # Seconds a database connection is kept open between requests (0: close after each).
     DB_CONN_MAX_AGE = env.int("CIVICDESK_DB_CONN_MAX_AGE", default=60)
     DATABASE_URL = (

@@ -52,7 +52,7 @@ class AccountForm(forms.ModelForm):
 
 
 @admin.register(Account)
-class AccountAdmin(AuditedAdmin):
+class AccountAdmin(AuditedAdmin[Account]):
     form = AccountForm
     list_display = ["display_name", "platform", "handle", "unit", "status", "last_polled_at"]
     list_filter = ["platform", "status", "organization"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -114,7 +114,7 @@ def finish_sign_in(
     pending: PendingSignIn,
     code: str,
     redirect_uri: str,
-    by: AbstractBaseUser,
+    by: User,
     request: HttpRequest | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> Account:
@@ -175,7 +175,7 @@ def connect_bluesky(
     account: Account,
     identifier: str,
     app_password: str,
-    by: AbstractBaseUser,
+    by: User,
     request: HttpRequest | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> Account:
@@ -192,7 +192,7 @@ def connect_mastodon(
     *,
     account: Account,
     access_token: str,
-    by: AbstractBaseUser,
+    by: User,
     request: HttpRequest | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> Account:
@@ -243,7 +243,7 @@ def save_credentials(
     account: Account,
     credentials: dict[str, Any],
     how: str,
-    by: AbstractBaseUser,
+    by: User,
     request: HttpRequest | None,
     platform_account_id: str = "",
 ) -> Account:
@@ -253,7 +253,7 @@ def save_credentials(
     account.last_error = ""
     account.next_poll_at = timezone.now()
     if account.custodian_id is None:
-        account.custodian = by  # type: ignore[assignment]
+        account.custodian = by
     account.save(
         update_fields=[
             "encrypted_credentials",

@@ -98,7 +98,8 @@ def rotate_all(account_model: type[models.Model] | None = None) -> tuple[int, li
 
         account_model = Account
     rotated, unreadable = 0, []
-    for account in account_model._default_manager.exclude(encrypted_credentials="").only(
+    accounts: Any = account_model._default_manager  # the historical model has the same fields
+    for account in accounts.exclude(encrypted_credentials="").only(
         "pk", "encrypted_credentials", "display_name", "platform"
     ):
         try:

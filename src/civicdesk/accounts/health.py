@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import transaction
 
@@ -14,7 +14,7 @@ from civicdesk.core.models import Membership, Unit
 from .models import Account
 
 
-def owners_of(account: Account) -> list[AbstractBaseUser]:
+def owners_of(account: Account) -> list[User]:
     """The account's custodian and the admins of its unit and every unit above it."""
     unit_ids: list[int] = []
     unit: Unit | None = account.unit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -27,7 +27,7 @@ def log_item(
     author_handle: str,
     posted_at: datetime,
     url: str,
-    by: AbstractBaseUser,
+    by: User,
     request: HttpRequest | None = None,
 ) -> Item:
     record = ItemRecord(

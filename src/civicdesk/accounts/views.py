@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from civicdesk.connectors.base import ConnectorError, Platform
 from civicdesk.connectors.platforms import CONNECTORS
 from civicdesk.core import access
+from civicdesk.core.http import AuthenticatedHttpRequest
 
 from . import connect
 from .forms import BlueskyConnectForm, LogItemForm, TokenConnectForm
@@ -21,7 +22,7 @@ SESSION_KEY = "civicdesk_sign_in"
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     accounts = (
         access.visible_accounts(request.user)
         .select_related("unit", "organization", "custodian")
@@ -31,19 +32,19 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/index.html", {"accounts": accounts})
 
 
-def _manageable(request: HttpRequest, pk: int) -> Account:
+def _manageable(request: AuthenticatedHttpRequest, pk: int) -> Account:
     account = access.account_for(request.user, pk)
     if not access.can_manage_account(request.user, account):
         raise PermissionDenied("Only an admin of this account's unit can connect it.")
     return account
 
 
-def _callback_uri(request: HttpRequest) -> str:
+def _callback_uri(request: AuthenticatedHttpRequest) -> str:
     return request.build_absolute_uri(reverse("accounts:oauth_callback"))
 
 
 @login_required
-def connect_account(request: HttpRequest, pk: int) -> HttpResponse:
+def connect_account(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = _manageable(request, pk)
     form: BlueskyConnectForm | TokenConnectForm | None = None
     if account.platform == Platform.BLUESKY:
@@ -66,12 +67,12 @@ def connect_account(request: HttpRequest, pk: int) -> HttpResponse:
             if isinstance(form, BlueskyConnectForm) and form.is_valid():
                 connect.connect_bluesky(
                     account=account, by=request.user, request=request, **form.cleaned_data
-                )  # type: ignore[arg-type]
+                )
             elif isinstance(form, TokenConnectForm) and form.is_valid():
                 connect.connect_mastodon(
                     account=account,
                     access_token=form.cleaned_data["access_token"],
-                    by=request.user,  # type: ignore[arg-type]
+                    by=request.user,
                     request=request,
                 )
             else:
@@ -91,7 +92,7 @@ def connect_account(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def oauth_callback(request: HttpRequest) -> HttpResponse:
+def oauth_callback(request: AuthenticatedHttpRequest) -> HttpResponse:
     saved = request.session.pop(SESSION_KEY, None)
     if not saved or not connect.state_matches(request.GET.get("state", ""), saved.get("state")):
         messages.error(
@@ -112,7 +113,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
             pending=connect.PendingSignIn(**saved),
             code=request.GET.get("code", ""),
             redirect_uri=_callback_uri(request),
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             request=request,
         )
     except ConnectorError as exc:
@@ -125,11 +126,11 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def log_by_hand(request: HttpRequest, pk: int) -> HttpResponse:
+def log_by_hand(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = access.account_for(request.user, pk)
     form = LogItemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        item = log_item(account=account, by=request.user, request=request, **form.cleaned_data)  # type: ignore[arg-type]
+        item = log_item(account=account, by=request.user, request=request, **form.cleaned_data)
         messages.success(request, "The item is archived and in the inbox.")
         return redirect(item.get_absolute_url())
     can_read = bool(CONNECTORS[account.platform].capabilities)

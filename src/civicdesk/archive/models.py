@@ -63,7 +63,7 @@ class ItemVersionQuerySet(models.QuerySet["ItemVersion"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise ImmutableVersion("Item versions are immutable; record a new version instead.")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise ImmutableVersion("Item versions are part of the public record and cannot be deleted.")
 
 

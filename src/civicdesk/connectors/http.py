@@ -180,7 +180,7 @@ def parse_rate_limit(headers: httpx.Headers, *, now: float) -> RateLimit:
 
 def retry_after_seconds(headers: httpx.Headers, *, now: float) -> float | None:
     """Seconds to wait before asking again: ``Retry-After`` first, then the reset headers."""
-    value = headers.get("retry-after")
+    value: str | None = headers.get("retry-after")
     if value:
         number = _number(value)
         if number is not None:
@@ -199,8 +199,8 @@ def error_text(body: Any) -> str:
         if isinstance(error, dict):
             return str(error.get("message") or error.get("type") or "")
         for key in ("error_description", "message", "detail", "title"):
-            if isinstance(body.get(key), str):
-                return body[key]
+            if isinstance(text := body.get(key), str):
+                return text
         if isinstance(error, str):
             return error
         errors = body.get("errors")
@@ -378,7 +378,7 @@ class PlatformClient:
 
     def _backoff(self, attempt: int) -> float:
         # Full jitter (AWS architecture blog): spreads retries of many workers after an outage.
-        return self._jitter() * min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+        return self._jitter() * min(self.backoff_cap, self.backoff_base * 2.0 ** (attempt - 1))
 
     def _parse_body(self, response: httpx.Response, endpoint: str) -> Any:
         if not response.content.strip():

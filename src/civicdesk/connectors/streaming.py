@@ -56,7 +56,7 @@ def parse_sse(lines: Iterable[str]) -> Iterator[ServerSentEvent]:
     lines join with newlines; an event is complete at a blank line, so one cut off by a dropped
     connection is never yielded.
     """
-    event, data = "", []
+    event, data = "", list[str]()
     for line in lines:
         if not line:
             if data:
@@ -232,5 +232,5 @@ class MastodonStream:
 
     def _backoff(self, failures: int) -> float:
         # Full jitter, as in the HTTP layer: many streams cut by one outage do not return at once.
-        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (failures - 1))
+        ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** (failures - 1))
         return self._jitter() * ceiling

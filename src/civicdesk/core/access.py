@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -16,13 +16,13 @@ from civicdesk.archive.models import Item
 
 from .models import Membership, Unit
 
-User = AbstractBaseUser | AnonymousUser
+Person = User | AnonymousUser
 
 
-def visible_unit_ids(user: User) -> set[int]:
+def visible_unit_ids(user: Person) -> set[int]:
     if not user.is_authenticated:
         return set()
-    if user.is_superuser:  # type: ignore[union-attr]
+    if user.is_superuser:
         return set(Unit.objects.values_list("pk", flat=True))
     roots = set(Membership.objects.filter(user=user).values_list("unit_id", flat=True))
     return units_below(roots)
@@ -48,21 +48,21 @@ def units_below(roots: set[int]) -> set[int]:
     return seen
 
 
-def visible_units(user: User) -> QuerySet[Unit]:
+def visible_units(user: Person) -> QuerySet[Unit]:
     return Unit.objects.filter(pk__in=visible_unit_ids(user)).select_related("organization")
 
 
-def visible_accounts(user: User) -> QuerySet[Account]:
+def visible_accounts(user: Person) -> QuerySet[Account]:
     return Account.objects.filter(unit_id__in=visible_unit_ids(user))
 
 
-def visible_items(user: User) -> QuerySet[Item]:
+def visible_items(user: Person) -> QuerySet[Item]:
     """Items on the person's accounts, and items a rule or a colleague routed to their queue."""
     units = visible_unit_ids(user)
     return Item.objects.filter(Q(account__unit_id__in=units) | Q(inbox_entry__queue_id__in=units))
 
 
-def item_for(user: User, pk: int) -> Item:
+def item_for(user: Person, pk: int) -> Item:
     """The item, if this person may see it; otherwise 404, never 403, so ids are not probed."""
     try:
         return (
@@ -74,11 +74,11 @@ def item_for(user: User, pk: int) -> Item:
         raise Http404("No such item.") from exc
 
 
-def can_manage_account(user: User, account: Account) -> bool:
+def can_manage_account(user: Person, account: Account) -> bool:
     """Connecting an account and holding its keys is for admins of its unit or a unit above."""
     if not user.is_authenticated:
         return False
-    if user.is_superuser:  # type: ignore[union-attr]
+    if user.is_superuser:
         return True
     admin_roots = set(
         Membership.objects.filter(user=user, role=Membership.Role.ADMIN).values_list(
@@ -88,7 +88,7 @@ def can_manage_account(user: User, account: Account) -> bool:
     return account.unit_id in units_below(admin_roots)
 
 
-def account_for(user: User, pk: int) -> Account:
+def account_for(user: Person, pk: int) -> Account:
     try:
         return visible_accounts(user).select_related("unit", "organization", "custodian").get(pk=pk)
     except Account.DoesNotExist as exc:

@@ -1,4 +1,8 @@
+from __future__ import annotations
+
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from .admin_audit import AuditedAdmin
 from .models import AuditEvent, Membership, Organization, Unit
@@ -11,7 +15,7 @@ class UnitInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(AuditedAdmin):
+class OrganizationAdmin(AuditedAdmin[Organization]):
     list_display = ["name", "kind", "time_zone"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [UnitInline]
@@ -24,7 +28,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(AuditedAdmin):
+class UnitAdmin(AuditedAdmin[Unit]):
     list_display = ["name", "kind", "parent", "organization", "takes_routed_items"]
     list_filter = ["organization", "kind"]
     search_fields = ["name"]
@@ -32,7 +36,7 @@ class UnitAdmin(AuditedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(AuditedAdmin):
+class MembershipAdmin(AuditedAdmin[Membership]):
     list_display = ["user", "role", "unit"]
     list_filter = ["role", "unit__organization"]
     autocomplete_fields = ["user", "unit"]
@@ -44,11 +48,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ["action"]
     search_fields = ["actor_name", "target_repr", "action"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Generic, TypeVar
 
 from django import forms
 from django.contrib import admin
@@ -12,10 +12,12 @@ from django.http import HttpRequest
 
 from . import audit
 
+ModelT = TypeVar("ModelT", bound=models.Model)
 
-class AuditedAdmin(admin.ModelAdmin):
+
+class AuditedAdmin(admin.ModelAdmin, Generic[ModelT]):
     def save_model(
-        self, request: HttpRequest, obj: models.Model, form: forms.ModelForm, change: bool
+        self, request: HttpRequest, obj: ModelT, form: forms.ModelForm, change: bool
     ) -> None:
         super().save_model(request, obj, form, change)
         label = obj._meta.model_name
@@ -30,13 +32,13 @@ class AuditedAdmin(admin.ModelAdmin):
     def audited_fields(self, form: forms.ModelForm) -> set[str]:
         return set(form.changed_data)
 
-    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+    def delete_model(self, request: HttpRequest, obj: ModelT) -> None:
         audit.record(
             f"{obj._meta.model_name}.deleted", target=obj, by=request.user, request=request
         )
         super().delete_model(request, obj)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ModelT]) -> None:
         for obj in queryset:
             audit.record(
                 f"{obj._meta.model_name}.deleted", target=obj, by=request.user, request=request

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.http import HttpRequest
 
@@ -33,7 +33,7 @@ def record(
     action: str,
     *,
     target: models.Model | None = None,
-    by: AbstractBaseUser | AnonymousUser | None = None,
+    by: User | AnonymousUser | None = None,
     request: HttpRequest | None = None,
     **data: Any,
 ) -> AuditEvent:

@@ -136,7 +136,7 @@ def _backoff(attempts: int) -> timedelta:
 
 def _queue_states(works: list[OwedTask], now: datetime) -> dict[int, str]:
     """'queued', 'running' or 'lost' for each row's last enqueue, as the task queue knows it."""
-    found: dict[str, tuple[str, datetime | None]] = {}
+    found: dict[str, tuple[str | None, datetime | None]] = {}
     if settings.TASK_BACKEND == "database":
         from django_tasks_db.models import DBTaskResult
 
@@ -152,12 +152,12 @@ def _queue_states(works: list[OwedTask], now: datetime) -> dict[int, str]:
             except (TaskResultDoesNotExist, ImportError, ValueError):
                 continue
             found[work.result_id] = (result.status, result.started_at)
-    states = {}
+    states: dict[int, str] = {}
     for work in works:
-        status, started_at = found.get(work.result_id, (None, None))
-        if status == TaskResultStatus.READY:
+        state, started_at = found.get(work.result_id) or (None, None)
+        if state == TaskResultStatus.READY:
             states[work.pk] = "queued"
-        elif status == TaskResultStatus.RUNNING:
+        elif state == TaskResultStatus.RUNNING:
             # Taken by a worker that has not claimed the row yet: fine for a moment, not a lease.
             started = started_at or work.enqueued_at or now
             states[work.pk] = "running" if now - started < lease() else "lost"

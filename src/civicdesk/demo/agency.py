@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -32,7 +33,7 @@ class DemoAccount:
     replay: str
 
 
-ORGANIZATIONS = [
+ORGANIZATIONS: list[tuple[str, str, str, list[tuple[str, str, str | None]], list[DemoAccount]]] = [
     (
         "Riverbend Unified School District",
         "riverbend-usd",
@@ -118,7 +119,7 @@ ORGANIZATIONS = [
 ROUTED_KINDS = {Unit.Kind.DEPARTMENT, Unit.Kind.PRECINCT}
 
 # Routing rules a comms office would start with: (organization, name, fields).
-RULES = [
+RULES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "Riverbend Unified School District",
         "Bus and route questions to Transportation",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -51,8 +51,8 @@ class InboxFilterForm(forms.Form):
         self, *args: Any, units: QuerySet[Unit], accounts: QuerySet[Account], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
-        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
+        cast("forms.ModelChoiceField[Unit]", self.fields["unit"]).queryset = units
+        cast("forms.ModelChoiceField[Account]", self.fields["account"]).queryset = accounts
 
     def filter(self, entries: QuerySet[Entry]) -> QuerySet[Entry]:
         data = self.cleaned_data

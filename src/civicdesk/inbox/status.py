@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -14,7 +14,7 @@ from .models import Entry
 
 @transaction.atomic
 def change_status(
-    *, entry: Entry, status: str, by: AbstractBaseUser, request: HttpRequest | None = None
+    *, entry: Entry, status: str, by: User, request: HttpRequest | None = None
 ) -> bool:
     """Set the entry's status and log who did it; returns False if it already had that status."""
     if status not in Entry.Status.values:

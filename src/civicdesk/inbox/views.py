@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -12,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from civicdesk.archive.models import Item
 from civicdesk.core import access
+from civicdesk.core.http import AuthenticatedHttpRequest
 from civicdesk.core.models import AuditEvent, Unit
 from civicdesk.triage.models import Assessment
 
@@ -23,7 +24,7 @@ PAGE_SIZE = 50
 CORRECTABLE = ["threat", "self_harm", "harassment", "hate", "question", "complaint", "pii", "spam"]
 
 
-def _entries_for(request: HttpRequest) -> QuerySet[Entry]:
+def _entries_for(request: AuthenticatedHttpRequest) -> QuerySet[Entry]:
     # An item is seen by its account's unit and by the queue a rule or a person routed it to.
     units = access.visible_unit_ids(request.user)
     return Entry.objects.filter(Q(unit_id__in=units) | Q(queue_id__in=units)).select_related(
@@ -33,7 +34,7 @@ def _entries_for(request: HttpRequest) -> QuerySet[Entry]:
 
 @login_required
 @vary_on_headers("HX-Request")
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = InboxFilterForm(
         request.GET or {"status": "open", "sort": "urgent"},
         units=access.visible_units(request.user),
@@ -54,7 +55,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def item_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = access.item_for(request.user, pk)
     entry = Entry.objects.filter(item=item).select_related("assignee", "unit", "queue").first()
     thread_id = item.thread_platform_id or item.platform_id
@@ -90,13 +91,13 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def set_status(request: HttpRequest, pk: int) -> HttpResponse:
+def set_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = access.item_for(request.user, pk)
     entry = get_object_or_404(Entry, item=item)
     status = request.POST.get("status", "")
     if status not in Entry.Status.values:
         return HttpResponse("Choose new, in progress or done.", status=400)
-    change_status(entry=entry, status=status, by=request.user, request=request)  # type: ignore[arg-type]
+    change_status(entry=entry, status=status, by=request.user, request=request)
     if request.htmx:
         entry = _entries_for(request).get(pk=entry.pk)
         template = (

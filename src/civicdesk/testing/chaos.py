@@ -96,7 +96,7 @@ def write_feed(path: Path, *, account: int, items: int, plan: ChaosPlan) -> Hist
     history_items = int(items * plan.history_share)
     for i in range(items):
         if i < history_items:
-            offset = -history_items + i
+            offset: float = -history_items + i
         else:
             offset = (i - history_items) * plan.arrival_seconds / max(items - history_items, 1)
         is_post = i % 40 == 0
@@ -110,7 +110,7 @@ def write_feed(path: Path, *, account: int, items: int, plan: ChaosPlan) -> Hist
         text = f"Item {i} on account {account}: is the bus to Lincoln Middle running today?"
         events.append({**base, "text": text, "offset_s": offset})
         states = [(text, False)]
-        when = offset
+        when: float = offset
         if rng.random() < plan.edit_share:
             for edit in range(rng.choice((1, 1, 2))):
                 when += rng.uniform(0.5, 20)

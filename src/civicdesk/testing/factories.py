@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import factory
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from civicdesk.accounts.models import Account
@@ -17,7 +17,7 @@ from civicdesk.connectors.base import ItemKind, ItemRecord, Platform
 from civicdesk.core.models import Membership, Organization, Unit
 
 
-class OrganizationFactory(factory.django.DjangoModelFactory):
+class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):
     class Meta:
         model = Organization
         django_get_or_create = ["slug"]
@@ -27,7 +27,7 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     kind = Organization.Kind.SCHOOL_DISTRICT
 
 
-class UnitFactory(factory.django.DjangoModelFactory):
+class UnitFactory(factory.django.DjangoModelFactory[Unit]):
     class Meta:
         model = Unit
 
@@ -36,9 +36,9 @@ class UnitFactory(factory.django.DjangoModelFactory):
     kind = Unit.Kind.SCHOOL
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
-        model = get_user_model()
+        model = User
         django_get_or_create = ["username"]
         skip_postgeneration_save = True
 
@@ -46,12 +46,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation
-    def save_password(obj, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+    def save_password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
         if create:
             obj.save()
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 
@@ -60,7 +60,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Membership.Role.RESPONDER
 
 
-class AccountFactory(factory.django.DjangoModelFactory):
+class AccountFactory(factory.django.DjangoModelFactory[Account]):
     class Meta:
         model = Account
 
@@ -96,4 +96,4 @@ def replay_account(
         "replay_speed": speed,
         "replay_started_at": (started_at or timezone.now()).isoformat(),
     }
-    return AccountFactory(options=options, **fields)
+    return AccountFactory.create(options=options, **fields)

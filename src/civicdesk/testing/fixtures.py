@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
+from pytest_django.fixtures import Settings
 
 from civicdesk.accounts.models import Account
 from civicdesk.core.models import Membership, Organization, Unit
@@ -29,7 +30,7 @@ from .factories import (
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
+def _plain_static_files(settings: Settings) -> None:
     # The manifest storage needs collectstatic; tests serve straight from the source tree.
     settings.STORAGES = {
         **settings.STORAGES,
@@ -38,7 +39,7 @@ def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+def _fast_password_hashing(settings: Settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -51,46 +52,52 @@ class Agency:
     district_account: Account
     high_school_account: Account
     elementary_account: Account
-    district_admin: AbstractBaseUser
-    school_editor: AbstractBaseUser
+    district_admin: User
+    school_editor: User
     other_district: Organization
     other_account: Account
-    other_editor: AbstractBaseUser
+    other_editor: User
 
 
 @pytest.fixture
-def agency(db) -> Agency:  # type: ignore[no-untyped-def]
+def agency(db: None) -> Agency:
     """Riverbend district (office → high school, elementary) and a neighbouring district."""
-    district = OrganizationFactory(name="Riverbend USD", slug="riverbend")
-    office = UnitFactory(organization=district, name="District Office", kind=Unit.Kind.DISTRICT)
-    high = UnitFactory(organization=district, name="Riverbend High", parent=office)
-    elementary = UnitFactory(organization=district, name="Oak Grove Elementary", parent=office)
-    other = OrganizationFactory(name="Hillside USD", slug="hillside")
-    other_office = UnitFactory(organization=other, name="Hillside Office", kind=Unit.Kind.DISTRICT)
-    district_admin = UserFactory(username="district_admin")
-    school_editor = UserFactory(username="school_editor")
-    other_editor = UserFactory(username="other_editor")
-    MembershipFactory(user=district_admin, unit=office, role=Membership.Role.ADMIN)
-    MembershipFactory(user=school_editor, unit=high, role=Membership.Role.EDITOR)
-    MembershipFactory(user=other_editor, unit=other_office, role=Membership.Role.EDITOR)
+    district = OrganizationFactory.create(name="Riverbend USD", slug="riverbend")
+    office = UnitFactory.create(
+        organization=district, name="District Office", kind=Unit.Kind.DISTRICT
+    )
+    high = UnitFactory.create(organization=district, name="Riverbend High", parent=office)
+    elementary = UnitFactory.create(
+        organization=district, name="Oak Grove Elementary", parent=office
+    )
+    other = OrganizationFactory.create(name="Hillside USD", slug="hillside")
+    other_office = UnitFactory.create(
+        organization=other, name="Hillside Office", kind=Unit.Kind.DISTRICT
+    )
+    district_admin = UserFactory.create(username="district_admin")
+    school_editor = UserFactory.create(username="school_editor")
+    other_editor = UserFactory.create(username="other_editor")
+    MembershipFactory.create(user=district_admin, unit=office, role=Membership.Role.ADMIN)
+    MembershipFactory.create(user=school_editor, unit=high, role=Membership.Role.EDITOR)
+    MembershipFactory.create(user=other_editor, unit=other_office, role=Membership.Role.EDITOR)
     return Agency(
         district=district,
         district_office=office,
         high_school=high,
         elementary=elementary,
-        district_account=AccountFactory(
+        district_account=AccountFactory.create(
             unit=office, handle="RiverbendUSD", display_name="Riverbend USD"
         ),
-        high_school_account=AccountFactory(
+        high_school_account=AccountFactory.create(
             unit=high, handle="RiverbendHigh", display_name="Riverbend High"
         ),
-        elementary_account=AccountFactory(
+        elementary_account=AccountFactory.create(
             unit=elementary, handle="OakGrove", display_name="Oak Grove"
         ),
         district_admin=district_admin,
         school_editor=school_editor,
         other_district=other,
-        other_account=AccountFactory(
+        other_account=AccountFactory.create(
             unit=other_office, handle="HillsideUSD", display_name="Hillside USD"
         ),
         other_editor=other_editor,
@@ -98,7 +105,7 @@ def agency(db) -> Agency:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def flushable_archive(transactional_db):  # type: ignore[no-untyped-def]
+def flushable_archive(transactional_db: None) -> Iterator[None]:
     """Lets a transactional test's database be emptied afterwards.
 
     SQLite's guard triggers refuse the DELETE that flushing uses (PostgreSQL flushes with
@@ -128,13 +135,13 @@ class Mailbox:
 
 
 @pytest.fixture
-def smtp_server(settings) -> Iterator[Mailbox]:  # type: ignore[no-untyped-def]
+def smtp_server(settings: Settings) -> Iterator[Mailbox]:
     """A real SMTP server (aiosmtpd) on a free local port, with Django pointed at it."""
     mailbox = Mailbox(messages=[])
 
     class Collect:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-            mailbox.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+            mailbox.messages.append(message_from_bytes(envelope.content, policy=policy.default))
             return "250 Message accepted for delivery"
 
     with socket.socket() as probe:
@@ -151,6 +158,6 @@ def smtp_server(settings) -> Iterator[Mailbox]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def run_tasks_now(settings) -> None:  # type: ignore[no-untyped-def]
+def run_tasks_now(settings: Settings) -> None:
     """Tasks run as soon as they are enqueued (after the transaction commits)."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -115,7 +115,10 @@ def evaluate_file(
     else:
         predicted = [r.language for r in results]
         found = metrics.multiclass_metrics(labels, predicted, sorted(set(labels)))
-    found.update(
-        signal=signal, n=len(texts), items_per_s=round(len(texts) / elapsed, 1) if elapsed else None
-    )
-    return {key: found[key] for key in RESULT_KEYS}
+    summary: dict[str, object] = {
+        **found,
+        "signal": signal,
+        "n": len(texts),
+        "items_per_s": round(len(texts) / elapsed, 1) if elapsed else None,
+    }
+    return {key: summary[key] for key in RESULT_KEYS}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -17,7 +17,7 @@ from .signals import SIGNALS, Kind
 
 @transaction.atomic
 def correct_signal(
-    *, item: Item, signal: str, label: str, by: AbstractBaseUser, request: HttpRequest | None = None
+    *, item: Item, signal: str, label: str, by: User, request: HttpRequest | None = None
 ) -> Correction:
     """Record that ``signal`` should have been ``label`` ("1"/"0", or a class) for the item's text."""
     spec = SIGNALS.get(signal)
@@ -26,6 +26,8 @@ def correct_signal(
     allowed = spec.classes if spec.kind == Kind.MULTICLASS else ("0", "1")
     if label not in allowed:
         raise ValueError(f"{signal} takes one of {', '.join(allowed)}, not {label!r}.")
+    if item.latest_version is None:
+        raise ValueError("The item has no archived text to correct yet.")
     correction = Correction.objects.create(
         item=item, version=item.latest_version, signal=signal, label=label, by=by
     )
@@ -44,9 +46,12 @@ def correct_signal(
 
 @transaction.atomic
 def reroute(
-    *, entry: Entry, to: Unit | None, by: AbstractBaseUser, request: HttpRequest | None = None
+    *, entry: Entry, to: Unit | None, by: User, request: HttpRequest | None = None
 ) -> Correction:
     """Send the item to another department's queue (or back to its account's unit)."""
+    version = entry.item.latest_version
+    if version is None:
+        raise ValueError("The item has no archived text to route yet.")
     previous = entry.queue
     entry.queue, entry.queue_is_manual = to, True
     entry.route_reason = (
@@ -55,9 +60,7 @@ def reroute(
         else f"Sent back to {entry.unit.name} by {by.get_username()}."
     )
     entry.save(update_fields=["queue", "queue_is_manual", "route_reason"])
-    correction = Correction.objects.create(
-        item=entry.item, version=entry.item.latest_version, routed_to=to, by=by
-    )
+    correction = Correction.objects.create(item=entry.item, version=version, routed_to=to, by=by)
     audit.record(
         "inbox.rerouted",
         target=entry.item,

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from civicdesk.accounts.models import Account
@@ -19,9 +19,11 @@ SIGNAL_CHOICES = [
 ]
 
 
-class CommaList(forms.CharField):
+class CommaList(forms.Field):
+    """Words typed with commas between them, cleaned into a list."""
+
     def to_python(self, value: Any) -> list[str]:
-        text = super().to_python(value)
+        text = "" if value in self.empty_values else str(value)
         return [part.strip() for part in text.split(",") if part.strip()]
 
     def prepare_value(self, value: Any) -> str:
@@ -67,16 +69,14 @@ class RoutingRuleForm(forms.ModelForm):
         self, *args: Any, units: QuerySet[Unit], accounts: QuerySet[Account], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
-        self.fields["route_to"].queryset = units.filter(takes_routed_items=True)  # type: ignore[attr-defined]
-        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
-        self.fields["assign_to"].queryset = (
-            get_user_model()
-            .objects.filter(  # type: ignore[attr-defined]
-                memberships__unit__in=units
-            )
-            .distinct()
+        cast("forms.ModelChoiceField[Unit]", self.fields["unit"]).queryset = units
+        cast("forms.ModelChoiceField[Unit]", self.fields["route_to"]).queryset = units.filter(
+            takes_routed_items=True
         )
+        cast("forms.ModelChoiceField[Account]", self.fields["account"]).queryset = accounts
+        cast(
+            "forms.ModelChoiceField[User]", self.fields["assign_to"]
+        ).queryset = User.objects.filter(memberships__unit__in=units).distinct()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -5,22 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 
 def _f1(precision: float, recall: float) -> float:
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
-def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
+def roc_auc(labels: npt.ArrayLike, scores: npt.ArrayLike) -> float | None:
     """Area under the ROC curve (Mann-Whitney U with tied ranks averaged); None if one class."""
-    labels = np.asarray(labels).astype(bool)
-    n_pos = int(labels.sum())
-    n_neg = len(labels) - n_pos
+    y = np.asarray(labels).astype(bool)
+    s = np.asarray(scores, dtype=np.float64)
+    n_pos = int(y.sum())
+    n_neg = len(y) - n_pos
     if n_pos == 0 or n_neg == 0:
         return None
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores), dtype=np.float64)
-    sorted_scores = np.asarray(scores)[order]
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(len(s), dtype=np.float64)
+    sorted_scores = s[order]
     i = 0
     while i < len(sorted_scores):
         j = i
@@ -28,11 +30,11 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
             j += 1
         ranks[order[i : j + 1]] = (i + j) / 2 + 1
         i = j + 1
-    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def binary_metrics(
-    labels: Sequence[int], scores: Sequence[float], threshold: float
+    labels: npt.ArrayLike, scores: npt.ArrayLike, threshold: float
 ) -> dict[str, float | None]:
     y = np.asarray(labels).astype(bool)
     s = np.asarray(scores, dtype=np.float64)
@@ -57,7 +59,7 @@ def binary_metrics(
 
 
 def multiclass_metrics(
-    labels: Sequence[str], predicted: Sequence[str], classes: Sequence[str]
+    labels: npt.ArrayLike, predicted: Sequence[str], classes: Sequence[str]
 ) -> dict[str, float | None]:
     y = np.asarray(labels)
     p = np.asarray(predicted)
@@ -80,8 +82,8 @@ def multiclass_metrics(
 
 
 def threshold_curve(
-    labels: Sequence[int], scores: Sequence[float], points: int = 19
-) -> list[dict[str, float]]:
+    labels: npt.ArrayLike, scores: npt.ArrayLike, points: int = 19
+) -> list[dict[str, float | None]]:
     """Precision and recall at evenly spaced thresholds, for a settings page."""
     out = []
     for t in np.linspace(0.05, 0.95, points):

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from civicdesk.core.access import units_below
 from civicdesk.core.models import Unit
@@ -18,7 +18,7 @@ from .priority import LIKELY_THREAT
 @dataclass
 class Routing:
     queue: Unit | None = None
-    assignee: AbstractBaseUser | None = None
+    assignee: User | None = None
     tags: list[str] = field(default_factory=list)
     escalate: bool = False
     reasons: list[str] = field(default_factory=list)
@@ -85,12 +85,13 @@ def route(*, facts: Facts, rules: Sequence[RoutingRule]) -> Routing:
         if why is None:
             continue
         acted: list[str] = []
-        if rule.route_to_id and routing.queue is None:
-            routing.queue = rule.route_to
-            acted.append(f"sent to {rule.route_to.name}")  # type: ignore[union-attr]
-        if rule.assign_to_id and routing.assignee is None:
-            routing.assignee = rule.assign_to
-            acted.append(f"assigned to {rule.assign_to.get_username()}")  # type: ignore[union-attr]
+        # A rule without a queue or an assignee reads None here, without a query.
+        if routing.queue is None and (queue := rule.route_to) is not None:
+            routing.queue = queue
+            acted.append(f"sent to {queue.name}")
+        if routing.assignee is None and (assignee := rule.assign_to) is not None:
+            routing.assignee = assignee
+            acted.append(f"assigned to {assignee.get_username()}")
         if rule.tag and rule.tag not in routing.tags:
             routing.tags.append(rule.tag)
             acted.append(f"tagged {rule.tag}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from civicdesk.triage import artifacts, metrics, rules, trainsets
 from civicdesk.triage.artifacts import ARTIFACT_DIR, Head
@@ -119,7 +120,7 @@ def _combined_scores(signal: str, texts: Sequence[str], model_scores: np.ndarray
     )
 
 
-Scored = tuple[Sequence[int], np.ndarray]  # labels and scores of one validation set
+Scored = tuple[Sequence[int | str], npt.ArrayLike]  # labels and scores of one validation set
 
 
 def _meets_recall_floor(primaries: Sequence[Scored], threshold: float) -> bool:
@@ -250,15 +251,17 @@ def train_head(
         else:
             results = []
             for c in C_GRID:
-                w, b = _fit_multiclass(x_train, y_text, weights, c, classes)
-                pred = [classes[i] for i in (x_vals[data.primary] @ w + b).argmax(axis=1)]
+                class_w, class_b = _fit_multiclass(x_train, y_text, weights, c, classes)
+                pred = [
+                    classes[i] for i in (x_vals[data.primary] @ class_w + class_b).argmax(axis=1)
+                ]
                 results.append(
                     (
                         metrics.multiclass_metrics(primary.labels, pred, classes)["macro_f1"]
                         or 0.0,
                         c,
-                        w,
-                        b,
+                        class_w,
+                        class_b,
                     )
                 )
                 _log(f"[{signal}] C={c}: macro-F1 {results[-1][0]:.4f}")

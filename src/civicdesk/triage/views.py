@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from civicdesk.core import access, audit
+from civicdesk.core.http import AuthenticatedHttpRequest
 from civicdesk.core.models import Membership, Organization, Unit
 from civicdesk.inbox.models import Entry
 
@@ -19,7 +20,7 @@ from .models import RoutingRule, SignalThreshold
 from .scoring import load_triage
 
 
-def _admin_organization(request: HttpRequest) -> Organization:
+def _admin_organization(request: AuthenticatedHttpRequest) -> Organization:
     """The organization whose triage settings this person may change (admins only)."""
     units = Unit.objects.filter(
         pk__in=access.visible_unit_ids(request.user),
@@ -31,14 +32,14 @@ def _admin_organization(request: HttpRequest) -> Organization:
     for unit in units:
         if (request.user.is_superuser or unit.pk in admin_units) and (
             not wanted or str(unit.organization_id) == wanted
-        ):  # type: ignore[union-attr]
+        ):
             return unit.organization
     raise PermissionDenied("Only an organization's admins can change its triage settings.")
 
 
 @login_required
 @require_POST
-def correct_signal(request: HttpRequest, pk: int) -> HttpResponse:
+def correct_signal(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = access.item_for(request.user, pk)
     try:
         feedback.correct_signal(
@@ -46,7 +47,7 @@ def correct_signal(request: HttpRequest, pk: int) -> HttpResponse:
             signal=request.POST.get("signal", ""),
             label=request.POST.get("label", ""),
             by=request.user,
-            request=request,  # type: ignore[arg-type]
+            request=request,
         )
     except ValueError as exc:
         return HttpResponse(str(exc), status=400)
@@ -56,7 +57,7 @@ def correct_signal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def reroute(request: HttpRequest, pk: int) -> HttpResponse:
+def reroute(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = access.item_for(request.user, pk)
     entry = get_object_or_404(Entry, item=item)
     unit_id = request.POST.get("queue")
@@ -66,13 +67,13 @@ def reroute(request: HttpRequest, pk: int) -> HttpResponse:
         to = get_object_or_404(
             Unit, pk=unit_id, organization_id=item.account.organization_id, takes_routed_items=True
         )
-    feedback.reroute(entry=entry, to=to, by=request.user, request=request)  # type: ignore[arg-type]
+    feedback.reroute(entry=entry, to=to, by=request.user, request=request)
     messages.success(request, f"Sent to {to.name if to else entry.unit.name}.")
     return redirect(item.get_absolute_url())
 
 
 @login_required
-def rules(request: HttpRequest) -> HttpResponse:
+def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
     organization = _admin_organization(request)
     units = Unit.objects.filter(organization=organization)
     accounts = access.visible_accounts(request.user).filter(organization=organization)
@@ -107,7 +108,7 @@ def rules(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def thresholds(request: HttpRequest) -> HttpResponse:
+def thresholds(request: AuthenticatedHttpRequest) -> HttpResponse:
     organization = _admin_organization(request)
     triage = load_triage()
     if request.method == "POST":

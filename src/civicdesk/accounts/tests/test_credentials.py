@@ -23,7 +23,7 @@ TOKEN = "EAAGm0PX4ZCpsBAKZCZA-page-token-7731"
 
 class TestCredentials:
     def test_credentials_are_encrypted_at_rest(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         account.set_credentials({"access_token": TOKEN})
         account.save()
         with connection.cursor() as cursor:
@@ -35,14 +35,14 @@ class TestCredentials:
         assert Account.objects.get(pk=account.pk).get_credentials() == {"access_token": TOKEN}
 
     def test_staff_see_only_a_hint(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         account.set_credentials({"access_token": TOKEN, "pin": "12"})
         assert account.credentials_hint == "access_token: ••••7731, pin: ••••"
 
     def test_keys_can_be_rotated(self, settings):
         old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
         settings.CREDENTIAL_KEYS = [old]
-        account = AccountFactory()
+        account = AccountFactory.create()
         account.set_credentials({"access_token": TOKEN})
         settings.CREDENTIAL_KEYS = [new, old]
         assert account.get_credentials() == {"access_token": TOKEN}
@@ -52,16 +52,16 @@ class TestCredentials:
 
     def test_rotating_the_secret_key_keeps_credentials_readable(self, settings):
         settings.SECRET_KEY = "secret-key-before-rotation-" + "x" * 30
-        account = AccountFactory()
+        account = AccountFactory.create()
         account.set_credentials({"access_token": TOKEN})
         account.save()
         settings.SECRET_KEY = "secret-key-after-rotation-" + "y" * 30
         assert Account.objects.get(pk=account.pk).get_credentials() == {"access_token": TOKEN}
 
     def test_the_setup_page_never_shows_the_secret_and_logs_its_replacement(self, client):
-        admin = UserFactory(username="setup_admin", is_staff=True, is_superuser=True)
+        admin = UserFactory.create(username="setup_admin", is_staff=True, is_superuser=True)
         client.force_login(admin)
-        account = AccountFactory()
+        account = AccountFactory.create()
         form = {
             "organization": account.organization_id,
             "unit": account.unit_id,
@@ -86,8 +86,10 @@ class TestCredentials:
         assert TOKEN not in str(event.data)
 
     def test_bad_credentials_json_is_explained(self, client):
-        client.force_login(UserFactory(username="setup_admin", is_staff=True, is_superuser=True))
-        account = AccountFactory()
+        client.force_login(
+            UserFactory.create(username="setup_admin", is_staff=True, is_superuser=True)
+        )
+        account = AccountFactory.create()
         form = {
             "organization": account.organization_id,
             "unit": account.unit_id,
@@ -115,7 +117,7 @@ def stored_the_earlier_way(account: Account, values: dict) -> None:
 class TestCredentialsOfEarlierVersions:
     def test_they_are_read_and_rotated_onto_the_credential_key(self, settings):
         settings.SECRET_KEY = OLD_SECRET_KEY
-        account = AccountFactory()
+        account = AccountFactory.create()
         stored_the_earlier_way(account, {"access_token": TOKEN})
         assert Account.objects.get(pk=account.pk).get_credentials() == {"access_token": TOKEN}
         out = StringIO()
@@ -129,14 +131,14 @@ class TestCredentialsOfEarlierVersions:
     def test_a_secret_key_fallback_still_reads_them(self, settings):
         settings.SECRET_KEY = "a-new-secret-key-" + "n" * 40
         settings.SECRET_KEY_FALLBACKS = [OLD_SECRET_KEY]
-        account = AccountFactory()
+        account = AccountFactory.create()
         stored_the_earlier_way(account, {"access_token": TOKEN})
         assert Account.objects.get(pk=account.pk).get_credentials() == {"access_token": TOKEN}
 
     def test_credentials_no_key_reads_are_named_and_the_command_fails(self, settings):
         settings.SECRET_KEY = "a-new-secret-key-" + "n" * 40
         settings.SECRET_KEY_FALLBACKS = []
-        account = AccountFactory(display_name="Riverbend High")
+        account = AccountFactory.create(display_name="Riverbend High")
         stored_the_earlier_way(account, {"access_token": TOKEN})
         err = StringIO()
         with pytest.raises(CommandError, match="reads the credentials of 1 accounts"):

@@ -26,15 +26,17 @@ def test_an_expired_token_marks_the_account_and_emails_its_owners_once(
     agency, expired_token, smtp_server, run_tasks_now, django_capture_on_commit_callbacks
 ):
     account = agency.high_school_account
-    custodian = UserFactory(username="hs_custodian", email="custodian@riverbend.example")
+    custodian = UserFactory.create(username="hs_custodian", email="custodian@riverbend.example")
     account.custodian = custodian
     account.save()
     agency.district_admin.email = "comms@riverbend.example"
     agency.district_admin.save()
     agency.school_editor.email = "editor@riverbend.example"  # an editor, not an owner
     agency.school_editor.save()
-    outsider = UserFactory(username="hillside_admin", email="admin@hillside.example")
-    MembershipFactory(user=outsider, unit=agency.other_account.unit, role=Membership.Role.ADMIN)
+    outsider = UserFactory.create(username="hillside_admin", email="admin@hillside.example")
+    MembershipFactory.create(
+        user=outsider, unit=agency.other_account.unit, role=Membership.Role.ADMIN
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         poll_account(account_id=account.pk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -16,7 +17,7 @@ BEFORE = [("accounts", "0001_initial")]
 AFTER = [("accounts", "0003_credentials_own_key")]
 
 
-def migrate(targets: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+def migrate(targets: list[tuple[str, str]]) -> Any:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(targets)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def mastodon_account():
-    return AccountFactory(
+    return AccountFactory.create(
         platform="mastodon",
         handle="elmcity",
         platform_account_id="AdHrt1BvfJ3xfPnKdY",
@@ -48,7 +48,7 @@ class TestIsAuthorOf:
         ],
     )
     def test_without_ids_the_handle_decides_ignoring_the_own_domain(self, handle, is_own):
-        account = AccountFactory(
+        account = AccountFactory.create(
             platform="mastodon",
             handle="elmcity",
             options={"instance": "https://social.elm.example"},
@@ -56,6 +56,6 @@ class TestIsAuthorOf:
         assert account.is_author_of(author_platform_id="", author_handle=handle) is is_own
 
     def test_on_other_platforms_a_handle_with_a_domain_is_not_shortened(self):
-        account = AccountFactory(platform="x", handle="elmcity")
+        account = AccountFactory.create(platform="x", handle="elmcity")
         assert account.is_author_of(author_platform_id="", author_handle="elmcity@x.com") is False
         assert account.is_author_of(author_platform_id="", author_handle="@ElmCity") is True

@@ -80,16 +80,16 @@ class TestPollAccount:
 
 class TestClaimDueAccounts:
     def test_an_account_is_leased_to_one_poller_at_a_time(self):
-        account = AccountFactory(next_poll_at=timezone.now() - timedelta(seconds=1))
+        account = AccountFactory.create(next_poll_at=timezone.now() - timedelta(seconds=1))
         assert list(claim_due_accounts()) == [account.pk]
         assert not claim_due_accounts()
 
     def test_a_lease_left_by_a_dead_worker_runs_out(self):
-        account = AccountFactory(next_poll_at=timezone.now() - timedelta(seconds=1))
+        account = AccountFactory.create(next_poll_at=timezone.now() - timedelta(seconds=1))
         claim_due_accounts()
         later = timezone.now() + lease() + timedelta(seconds=1)
         assert list(claim_due_accounts(now=later)) == [account.pk]
 
     def test_accounts_needing_reconnect_are_not_polled(self):
-        AccountFactory(next_poll_at=timezone.now(), status=Account.Status.NEEDS_RECONNECT)
+        AccountFactory.create(next_poll_at=timezone.now(), status=Account.Status.NEEDS_RECONNECT)
         assert not claim_due_accounts()

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 import respx
+from pytest_django.fixtures import Settings
 
 from civicdesk.accounts.models import Account
 from civicdesk.accounts.polling import poll_account
@@ -34,7 +35,7 @@ EXPIRED = {"access_token": "expired-access-token", "refresh_token": "stored-refr
 
 
 @pytest.fixture(autouse=True)
-def platform_apps(settings) -> None:  # type: ignore[no-untyped-def]
+def platform_apps(settings: Settings) -> None:
     settings.PLATFORM_APPS = {
         platform: {"client_id": f"{platform}-client", "client_secret": f"{platform}-secret"}
         for platform in ("facebook", "instagram", "x", "youtube", "pinterest")
@@ -43,7 +44,7 @@ def platform_apps(settings) -> None:  # type: ignore[no-untyped-def]
 
 def account_for(case: ContractCase, credentials: dict[str, str], **options: object) -> Account:
     connector = case.make([])
-    account = AccountFactory(
+    account = AccountFactory.create(
         platform=case.platform,
         handle="elmcity",
         options={**connector.options, **options},
@@ -168,7 +169,7 @@ def test_an_account_without_a_refresh_token_is_flagged_without_asking() -> None:
     assert account.status == Account.Status.NEEDS_RECONNECT
 
 
-def test_without_a_configured_app_the_account_is_flagged(settings) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_configured_app_the_account_is_flagged(settings: Settings) -> None:
     settings.PLATFORM_APPS = {"x": {"client_id": "", "client_secret": ""}}
     case = CONTRACT["x"]
     account = account_for(case, EXPIRED)

@@ -48,7 +48,7 @@ class TestAccountList:
 
 class TestConnectWithOAuth:
     def test_sign_in_on_x_and_come_back_connected(self, client, agency, x_app):
-        account = AccountFactory(
+        account = AccountFactory.create(
             unit=agency.high_school,
             platform="x",
             handle="@RiverbendHigh",
@@ -95,7 +95,7 @@ class TestConnectWithOAuth:
 
     @pytest.mark.parametrize("state", ["forged", "", "ŝtåte-ünicode"])
     def test_a_callback_with_another_state_is_refused(self, client, agency, x_app, state):
-        account = AccountFactory(unit=agency.high_school, platform="x", handle="@rh2")
+        account = AccountFactory.create(unit=agency.high_school, platform="x", handle="@rh2")
         client.force_login(agency.district_admin)
         client.post(reverse("accounts:connect", args=[account.pk]))
         response = client.get(
@@ -106,7 +106,7 @@ class TestConnectWithOAuth:
         assert account.encrypted_credentials == ""
 
     def test_without_a_registered_app_the_page_says_what_to_set(self, client, agency):
-        account = AccountFactory(
+        account = AccountFactory.create(
             unit=agency.high_school, platform="youtube", handle="RiverbendHighTV"
         )
         client.force_login(agency.district_admin)
@@ -118,7 +118,7 @@ class TestConnectWithOAuth:
         )
 
     def test_a_refused_code_is_explained(self, client, agency, x_app):
-        account = AccountFactory(unit=agency.high_school, platform="x", handle="@rh3")
+        account = AccountFactory.create(unit=agency.high_school, platform="x", handle="@rh3")
         client.force_login(agency.district_admin)
         state = parse_qs(
             urlparse(client.post(reverse("accounts:connect", args=[account.pk]))["Location"]).query
@@ -141,7 +141,7 @@ class TestConnectWithOAuth:
 
 class TestConnectBluesky:
     def test_an_app_password_becomes_a_stored_session(self, client, agency):
-        account = AccountFactory(
+        account = AccountFactory.create(
             unit=agency.high_school, platform="bluesky", handle="riverbendhigh.bsky.social"
         )
         client.force_login(agency.district_admin)
@@ -172,7 +172,7 @@ class TestConnectMastodon:
     VERIFY = "https://social.elm.example/api/v1/accounts/verify_credentials"
 
     def test_an_access_token_is_checked_and_the_account_keeps_its_id(self, client, agency):
-        account = AccountFactory(
+        account = AccountFactory.create(
             unit=agency.high_school,
             platform="mastodon",
             handle="elmcity",
@@ -203,7 +203,7 @@ class TestConnectMastodon:
         assert account.status == Account.Status.ACTIVE
 
     def test_a_token_the_server_refuses_is_not_kept(self, client, agency):
-        account = AccountFactory(
+        account = AccountFactory.create(
             unit=agency.high_school,
             platform="mastodon",
             handle="elmcity",
@@ -226,7 +226,7 @@ class TestConnectMastodon:
 
 class TestLogByHand:
     def test_a_snapchat_item_copied_by_hand_is_archived_and_in_the_inbox(self, client, agency):
-        account = AccountFactory(
+        account = AccountFactory.create(
             unit=agency.high_school, platform="snapchat", handle="riverbendhigh"
         )
         client.force_login(agency.school_editor)

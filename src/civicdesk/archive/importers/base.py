@@ -20,12 +20,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, BinaryIO, ClassVar
+from typing import IO, Any, ClassVar, Protocol
 
 from civicdesk.connectors.base import ItemRecord
 
 # Errors that a damaged zip or tar.gz raises while its members are read.
 DAMAGED = (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError)
+# One entry (a post with its metadata, one row) is a few kilobytes; anything this large is not an
+# entry. Readers hold at most one entry in memory, so this also bounds what a zip bomb can cost.
+MAX_ENTRY_CHARS = 64 << 20
 
 
 class ArchiveFormatError(Exception):
@@ -50,6 +53,16 @@ class ArchiveFormatError(Exception):
         else:
             where = ""
         return f"{self.file}{where}: {self.reason}"
+
+
+def entry_too_large(file: str, *, byte: int, line: int) -> ArchiveFormatError:
+    """The error for an entry starting at ``byte`` (on ``line``) that runs past the limit."""
+    return ArchiveFormatError(
+        file,
+        f"one entry is larger than {MAX_ENTRY_CHARS >> 20} MiB; this is not an export file",
+        byte=byte,
+        line=line,
+    )
 
 
 class EntryError(Exception):
@@ -111,10 +124,18 @@ class Meter:
             self._callback(self.snapshot(finished=True))
 
 
+class Readable(Protocol):
+    """What an importer needs of a file: a member of a zip or tar, or a file on disk."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 class CountingReader(io.RawIOBase):
     """A binary stream that tells a meter how many bytes went through it."""
 
-    def __init__(self, inner: IO[bytes], *, name: str, meter: Meter | None) -> None:
+    def __init__(self, inner: Readable, *, name: str, meter: Meter | None) -> None:
         self._inner = inner
         self._name = name
         self._meter = meter
@@ -151,18 +172,18 @@ class Member:
 
     name: str
     size: int
-    _open: Callable[[], IO[bytes]]
+    _open: Callable[[], Readable]
 
     @property
     def basename(self) -> str:
         return self.name.rsplit("/", 1)[-1]
 
-    def open(self, meter: Meter | None = None) -> BinaryIO:
+    def open(self, meter: Meter | None = None) -> CountingReader:
         try:
             inner = self._open()
         except DAMAGED as error:
             raise ArchiveFormatError(self.name, f"cannot be read: {error}") from None
-        return CountingReader(inner, name=self.name, meter=meter)  # type: ignore[return-value]
+        return CountingReader(inner, name=self.name, meter=meter)
 
 
 class Archive:
@@ -217,10 +238,10 @@ class Archive:
         if path.name.endswith((".tar.gz", ".tgz", ".tar")):
             try:
                 with tarfile.open(path) as tar:
-                    infos = [m for m in tar if m.isfile()]
+                    files = [m for m in tar if m.isfile()]
             except DAMAGED as error:
                 raise ArchiveFormatError(path.name, f"is a damaged tar file: {error}") from None
-            return [Member(m.name, m.size, _tar_opener(path, m.name)) for m in infos]
+            return [Member(m.name, m.size, _tar_opener(path, m.name)) for m in files]
         if path.suffix.lower() == ".zip":
             raise ArchiveFormatError(
                 path.name, "is not a complete zip file (was the download cut short?)"
@@ -238,12 +259,12 @@ class Archive:
         return digest.hexdigest()
 
 
-def _file_opener(path: Path) -> Callable[[], IO[bytes]]:
+def _file_opener(path: Path) -> Callable[[], Readable]:
     return lambda: path.open("rb")
 
 
-def _zip_opener(path: Path, name: str) -> Callable[[], IO[bytes]]:
-    def open_member() -> IO[bytes]:
+def _zip_opener(path: Path, name: str) -> Callable[[], Readable]:
+    def open_member() -> Readable:
         zipped = zipfile.ZipFile(path)
         stream = zipped.open(name)
         # Closing the member stream must close the zip file it came from.
@@ -252,8 +273,8 @@ def _zip_opener(path: Path, name: str) -> Callable[[], IO[bytes]]:
     return open_member
 
 
-def _tar_opener(path: Path, name: str) -> Callable[[], IO[bytes]]:
-    def open_member() -> IO[bytes]:
+def _tar_opener(path: Path, name: str) -> Callable[[], Readable]:
+    def open_member() -> Readable:
         tar = tarfile.open(path)
         stream = tar.extractfile(name)
         if stream is None:
@@ -265,7 +286,7 @@ def _tar_opener(path: Path, name: str) -> Callable[[], IO[bytes]]:
 
 
 class _Closing(io.RawIOBase):
-    def __init__(self, stream: IO[bytes], owner: Any) -> None:
+    def __init__(self, stream: IO[bytes], owner: zipfile.ZipFile | tarfile.TarFile) -> None:
         self._stream = stream
         self._owner = owner
 

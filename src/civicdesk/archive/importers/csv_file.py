@@ -24,7 +24,8 @@ is_deleted     yes      true or false: the item was deleted (its words are kept)
 ============== ======== ==============================================================
 
 ``is_deleted`` is last and must be ``true`` or ``false``, so that a file cut short in its last
-row cannot pass for a complete one.
+row cannot pass for a complete one. A row may hold 64 MiB of text at most; a longer one, or a file
+without line breaks, is refused as soon as it is that long, before more of it is read.
 """
 
 from __future__ import annotations
@@ -33,16 +34,19 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TextIO
 
 from civicdesk.connectors.base import ItemKind, ItemRecord, MediaRef
 
 from .base import (
+    MAX_ENTRY_CHARS,
     ArchiveFormatError,
     EntryError,
     Importer,
     Member,
     Meter,
     check_record,
+    entry_too_large,
     locate_invalid_utf8,
     media_kind,
 )
@@ -63,6 +67,52 @@ COLUMNS = (
 )
 # Long posts and transcripts run past csv's default 128 KiB per field.
 FIELD_LIMIT = 16 << 20
+
+
+class _RowTooLong(Exception):
+    """A row runs past :data:`MAX_ENTRY_CHARS`; the reader raises it before holding more."""
+
+
+class _Lines:
+    """The physical lines of a CSV text, for ``csv.reader``, never longer than one row may be.
+
+    ``csv.reader`` asks its source for whole lines, and a text stream reads a line to its end
+    however long it is: a file with gigabytes and no line break would be held in memory whole
+    before any field limit applies. Each line is read with ``readline(limit)`` instead, the
+    limit being what is left of the row's allowance, so a row is refused after at most
+    :data:`MAX_ENTRY_CHARS` characters. Counts where the current row starts, in bytes and lines.
+    """
+
+    def __init__(self, text: TextIO) -> None:
+        self._text = text
+        self._bytes = 0
+        self._lines = 0
+        self._row_chars = 0
+        self.row_byte = 0
+        self.row_line = 1
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline(MAX_ENTRY_CHARS + 1 - self._row_chars)
+        if not line:
+            raise StopIteration
+        self._row_chars += len(line)
+        if self._row_chars > MAX_ENTRY_CHARS:
+            raise _RowTooLong
+        self._bytes += len(line) if line.isascii() else len(line.encode("utf-8"))
+        self._lines += 1
+        if self._lines == 1:
+            # The byte-order mark some spreadsheet programs write is not part of the header.
+            line = line.removeprefix("\ufeff")
+        return line
+
+    def start_row(self) -> None:
+        """Mark where the next row starts: after everything read so far."""
+        self.row_byte = self._bytes
+        self.row_line = self._lines + 1
+        self._row_chars = 0
 
 
 class CsvFile(Importer):
@@ -87,13 +137,8 @@ class CsvFile(Importer):
 
     def _read_member(self, member: Member, meter: Meter) -> Iterator[ItemRecord]:
         with member.open(meter) as raw:
-            text = io.TextIOWrapper(
-                io.BufferedReader(raw),  # type: ignore[arg-type]
-                encoding="utf-8-sig",
-                newline="",
-            )
-            reader = csv.reader(text, strict=True)
-            line = 1  # where the row being read starts
+            lines = _Lines(io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", newline=""))
+            reader = csv.reader(lines, strict=True)
             try:
                 header = next(reader, None)
                 if header is None:
@@ -104,19 +149,27 @@ class CsvFile(Importer):
                         f"expected the header {','.join(COLUMNS)}; found {','.join(header)}",
                         line=1,
                     )
-                line = reader.line_num + 1
+                lines.start_row()
                 for row in reader:
                     try:
                         record = self._record(row)
                         check_record(record)
                     except EntryError as error:
-                        raise ArchiveFormatError(member.name, str(error), line=line) from None
+                        raise ArchiveFormatError(
+                            member.name, str(error), line=lines.row_line
+                        ) from None
                     meter.items += 1
                     yield record
-                    line = reader.line_num + 1
+                    lines.start_row()
+            except _RowTooLong:
+                raise entry_too_large(
+                    member.name, byte=lines.row_byte, line=lines.row_line
+                ) from None
             except csv.Error as error:
                 raise ArchiveFormatError(
-                    member.name, f"the row starting here cannot be read: {error}", line=line
+                    member.name,
+                    f"the row starting here cannot be read: {error}",
+                    line=lines.row_line,
                 ) from None
             except UnicodeDecodeError as error:
                 byte, bad_line = locate_invalid_utf8(member)

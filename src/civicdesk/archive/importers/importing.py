@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,7 +42,7 @@ IMPORTERS: dict[str, type[Importer]] = {
     ArchiveImport.Format.CSV: CsvFile,
 }
 # The platform whose accounts each format belongs to; a CSV file can be any account's.
-PLATFORMS = {
+PLATFORMS: dict[str, Platform] = {
     ArchiveImport.Format.X: Platform.X,
     ArchiveImport.Format.MASTODON: Platform.MASTODON,
     ArchiveImport.Format.FACEBOOK: Platform.FACEBOOK,
@@ -66,7 +66,7 @@ def import_archive(
     account: Account,
     archive_format: str,
     path: Path,
-    by: AbstractBaseUser | AnonymousUser | None = None,
+    by: User | AnonymousUser | None = None,
     progress: ProgressCallback | None = None,
     batch_size: int = BATCH_SIZE,
     progress_every: float = 0.5,

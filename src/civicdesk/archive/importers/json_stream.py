@@ -12,15 +12,22 @@ import codecs
 import json
 import re
 from collections.abc import Callable, Collection, Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 from civicdesk.connectors.base import ItemRecord
 
-from .base import ArchiveFormatError, EntryError, Member, Meter, check_record
+from .base import (
+    MAX_ENTRY_CHARS,
+    ArchiveFormatError,
+    EntryError,
+    Member,
+    Meter,
+    Readable,
+    check_record,
+    entry_too_large,
+)
 
 CHUNK_BYTES = 1 << 20
-# One entry (a post with its metadata) is a few kilobytes; anything this large is not an entry.
-MAX_ENTRY_CHARS = 64 << 20
 # A value that ends this close to the end of the buffer may continue in the next read (a number,
 # ``true`` cut after ``tr``, a ``\uXXXX`` escape cut in half): read more and parse it again.
 LOOKAHEAD = 16
@@ -36,7 +43,7 @@ def _describe(char: str) -> str:
 class JsonStream:
     """A cursor over the text of one JSON file, read from a binary stream in chunks."""
 
-    def __init__(self, raw: BinaryIO, *, name: str, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(self, raw: Readable, *, name: str, chunk_bytes: int = CHUNK_BYTES) -> None:
         self.name = name
         self._raw = raw
         self._chunk_bytes = chunk_bytes
@@ -54,13 +61,15 @@ class JsonStream:
 
     def error(self, reason: str, *, at: int | None = None) -> ArchiveFormatError:
         """An error located at buffer position ``at`` (the current position by default)."""
-        index = self._pos if at is None else at
+        byte, line = self._locate(self._pos if at is None else at)
+        return ArchiveFormatError(self.name, reason, byte=byte, line=line)
+
+    def _locate(self, index: int) -> tuple[int, int]:
+        """Byte offset and line in the file of buffer position ``index``."""
         prefix = self._buf[:index]
-        return ArchiveFormatError(
-            self.name,
-            reason,
-            byte=self._dropped_bytes + len(prefix.encode("utf-8", "surrogatepass")),
-            line=self._dropped_lines + prefix.count("\n") + 1,
+        return (
+            self._dropped_bytes + len(prefix.encode("utf-8", "surrogatepass")),
+            self._dropped_lines + prefix.count("\n") + 1,
         )
 
     def entry_error(self, reason: str) -> ArchiveFormatError:
@@ -110,6 +119,9 @@ class JsonStream:
             self._pos = match.end()
             if self._pos < len(self._buf):
                 return self._buf[self._pos]
+            # Everything up to here has been read: let the buffer drop it, so that a long run
+            # of blanks between entries is read in bounded memory.
+            self._mark = self._pos
             if not self._fill():
                 return ""
 
@@ -157,10 +169,8 @@ class JsonStream:
 
     def _grow(self) -> bool:
         if len(self._buf) - self._mark > MAX_ENTRY_CHARS:
-            raise self.error(
-                f"one entry is larger than {MAX_ENTRY_CHARS >> 20} MiB; this is not an export file",
-                at=self._mark,
-            )
+            byte, line = self._locate(self._mark)
+            raise entry_too_large(self.name, byte=byte, line=line)
         return self._fill()
 
     def end(self, *, allow: str = "") -> None:

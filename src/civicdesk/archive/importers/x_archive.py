@@ -75,10 +75,8 @@ class XArchive(Importer):
 
     @staticmethod
     def _matching(members: list[Member], pattern: re.Pattern[str]) -> list[Member]:
-        found = [(m, pattern.fullmatch(m.basename)) for m in members]
-        return [
-            m for m, match in sorted((f for f in found if f[1]), key=lambda f: int(f[1][1] or 0))
-        ]
+        found = [(m, match) for m in members if (match := pattern.fullmatch(m.basename))]
+        return [m for m, _ in sorted(found, key=lambda f: int(f[1][1] or 0))]
 
     def read(self, meter: Meter) -> Iterator[ItemRecord | None]:
         # Deleted files come first: their ids (usually few) are skipped in tweets.js.

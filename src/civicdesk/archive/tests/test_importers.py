@@ -41,7 +41,7 @@ def counts() -> tuple[int, int]:
 
 @pytest.fixture
 def x_account(agency):
-    return AccountFactory(
+    return AccountFactory.create(
         unit=agency.district_office,
         platform=Platform.X,
         handle="RiverbendUSD",
@@ -183,7 +183,7 @@ class TestXArchive:
 class TestMastodonExport:
     @pytest.fixture
     def account(self, agency):
-        return AccountFactory(
+        return AccountFactory.create(
             unit=agency.district_office,
             platform=Platform.MASTODON,
             handle="riverbendusd",
@@ -273,7 +273,7 @@ class TestFacebookExport:
 
 class TestInstagramExport:
     def test_imports_posts_with_their_media_and_comments(self, agency):
-        account = AccountFactory(
+        account = AccountFactory.create(
             unit=agency.high_school, platform=Platform.INSTAGRAM, handle="riverbendusd"
         )
         run = import_archive(

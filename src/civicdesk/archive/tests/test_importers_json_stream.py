@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -81,3 +82,27 @@ def test_a_large_entry_spanning_many_reads_is_read_whole():
 
 def test_a_number_cut_by_a_read_is_read_whole():
     assert read_all(b"[1234567890123, 5]", 4) == [1234567890123, 5]
+
+
+class Blanks(io.RawIOBase):
+    """``[1,``, then ``count`` spaces, then ``2]``, produced as they are read."""
+
+    def __init__(self, count: int) -> None:
+        self._parts = [b"[1,", *([b" " * (1 << 20)] * (count >> 20)), b"2]"]
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._parts.pop(0) if self._parts else b""
+
+
+def test_a_long_run_of_blanks_between_entries_is_read_in_bounded_memory():
+    stream = JsonStream(Blanks(64 << 20), name="posts.json")
+    tracemalloc.start()
+    try:
+        assert list(stream.entries()) == [1, 2]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20

@@ -282,7 +282,7 @@ def check_round_trip(fmt: Format, items: list[Generated], tmp_path_factory: Any)
         items = list({(i.text, i.created_at): i for i in items}.values())
     built = fmt.build(items)
     folder = write(tmp_path_factory.mktemp(fmt.name), built)
-    account = AccountFactory(platform=fmt.platform)
+    account = AccountFactory.create(platform=fmt.platform)
     first = import_archive(account=account, archive_format=fmt.name, path=folder)
 
     stored = list(Item.objects.filter(account=account).select_related("latest_version"))
@@ -325,7 +325,7 @@ def test_random_archives_round_trip_and_import_once(fmt, tmp_path_factory, db):
 def check_broken(fmt: Format, built: Built, body: bytes, tmp_path_factory: Any) -> None:
     folder = write(tmp_path_factory.mktemp(fmt.name), built)
     (folder / built.main).write_bytes(body)
-    account = AccountFactory(platform=fmt.platform)
+    account = AccountFactory.create(platform=fmt.platform)
     everything = (Item.objects.count(), ItemVersion.objects.count())
     with pytest.raises(ArchiveFormatError) as raised:
         import_archive(account=account, archive_format=fmt.name, path=folder)
@@ -377,7 +377,7 @@ def test_a_csv_cut_at_any_byte_fails_or_imports_only_whole_rows(tmp_path_factory
         cut = data.draw(st.integers(min_value=0, max_value=len(body) - 1), label="cut")
         folder = write(tmp_path_factory.mktemp("csv"), built)
         (folder / built.main).write_bytes(body[:cut])
-        account = AccountFactory(platform=fmt.platform)
+        account = AccountFactory.create(platform=fmt.platform)
         try:
             import_archive(account=account, archive_format="csv", path=folder)
         except ArchiveFormatError as error:

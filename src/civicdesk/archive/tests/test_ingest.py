@@ -23,7 +23,7 @@ def store(account, records, deleted=()):
 
 class TestIngest:
     def test_first_capture_creates_an_item_and_its_first_version(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         report = store(
             account,
             [
@@ -44,7 +44,7 @@ class TestIngest:
         assert item.latest_version.prev_chain_hash == "0" * 64
 
     def test_replaying_the_same_input_twice_writes_nothing_twice(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         records = [record(f"c{n}", f"comment {n}") for n in range(50)]
         store(account, records)
         second = store(account, records)
@@ -54,7 +54,7 @@ class TestIngest:
         assert ItemVersion.objects.count() == 50
 
     def test_an_edit_becomes_a_new_version_chained_to_the_first(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         original = record("c1", "Bus 14 is late")
         store(account, [original])
         store(account, [replace(original, text="Bus 14 is very late")])
@@ -64,7 +64,7 @@ class TestIngest:
         assert Item.objects.get().version_count == 2
 
     def test_a_vanished_item_is_recorded_as_deleted_and_keeps_its_words(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         store(account, [record("c1", "Something to delete")])
         report = store(account, [], deleted=["c1"])
         item = Item.objects.get()
@@ -75,26 +75,26 @@ class TestIngest:
         assert store(account, [], deleted=["c1"]).deletions == 0
 
     def test_several_states_of_one_item_in_one_batch_become_consecutive_versions(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         original = record("c1", "v1")
         store(account, [original, replace(original, text="v2"), replace(original, text="v3")])
         assert list(ItemVersion.objects.values_list("seq", flat=True)) == [1, 2, 3]
         assert verify_archive().is_intact is True
 
     def test_a_reply_joins_its_parents_thread(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         store(account, [record("p1", "Post", kind=ItemKind.POST)])
         store(account, [record("c1", "Comment", parent_platform_id="p1")])
         store(account, [record("r1", "Reply", parent_platform_id="c1", kind=ItemKind.REPLY)])
         assert Item.objects.get(platform_id="r1").thread_platform_id == "p1"
 
     def test_the_accounts_own_posts_are_marked_as_its_own(self):
-        account = AccountFactory(handle="@RiverbendUSD")
+        account = AccountFactory.create(handle="@RiverbendUSD")
         store(account, [record("p1", "Snow day", author_handle="riverbendusd", kind=ItemKind.POST)])
         assert Item.objects.get().is_by_account is True
 
     def test_the_same_platform_id_on_two_accounts_is_two_items(self):
-        first, second = AccountFactory(), AccountFactory()
+        first, second = AccountFactory.create(), AccountFactory.create()
         store(first, [record("m1", "@both hello")])
         store(second, [record("m1", "@both hello")])
         assert Item.objects.count() == 2
@@ -113,7 +113,7 @@ HOSTILE = [
 
 class TestHostileText:
     def test_hostile_text_is_archived_exactly_and_verifies(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         when = timezone.now()
         records = [
             record(f"h{n}", text, author_name=text[:300], created_at=when)
@@ -127,7 +127,7 @@ class TestHostileText:
         assert store(account, records).new_versions == 0
 
     def test_raw_platform_payload_is_kept_verbatim(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         payload = {"id": "c1", "message": "<b>hi</b>\x00", "nested": {"n": [1, 2]}}
         store(account, [record("c1", raw=payload)])
         assert json.loads(ItemVersion.objects.get().raw) == payload
@@ -135,7 +135,7 @@ class TestHostileText:
 
 class TestImmutability:
     def test_a_version_cannot_be_saved_again_or_deleted_through_the_model(self):
-        store(AccountFactory(), [record("c1")])
+        store(AccountFactory.create(), [record("c1")])
         version = ItemVersion.objects.get()
         version.content = "{}"
         with pytest.raises(ImmutableVersion):
@@ -148,7 +148,7 @@ class TestImmutability:
             ItemVersion.objects.all().delete()
 
     def test_the_database_refuses_to_change_a_version(self):
-        store(AccountFactory(), [record("c1")])
+        store(AccountFactory.create(), [record("c1")])
         from django.db import DatabaseError, connection
 
         with (
@@ -166,7 +166,7 @@ class TestImmutability:
         assert ItemVersion.objects.count() == 1
 
     def test_a_second_first_version_of_one_item_is_refused(self):
-        store(AccountFactory(), [record("c1")])
+        store(AccountFactory.create(), [record("c1")])
         existing = ItemVersion.objects.get()
         with pytest.raises(IntegrityError), transaction.atomic():
             ItemVersion.objects.create(

@@ -28,7 +28,7 @@ def texts(item_id):
 
 
 def test_a_page_with_an_original_and_its_edit_stored_twice_writes_two_versions():
-    account = AccountFactory()
+    account = AccountFactory.create()
     original = record("c1", "Bus 14 is late")
     page = [original, replace(original, text="Bus 14 is very late")]
     store(account, page)
@@ -41,7 +41,7 @@ def test_a_page_with_an_original_and_its_edit_stored_twice_writes_two_versions()
 
 
 def test_an_edit_and_a_deletion_on_one_page_stored_twice_keep_one_history():
-    account = AccountFactory()
+    account = AccountFactory.create()
     original = record("c1", "Call me at home")
     page = [original, replace(original, text="Call the office")]
     store(account, page, deleted=["c1"])
@@ -56,7 +56,7 @@ def test_an_edit_and_a_deletion_on_one_page_stored_twice_keep_one_history():
 
 
 def test_an_old_page_stored_after_a_newer_edit_does_not_roll_the_item_back():
-    account = AccountFactory()
+    account = AccountFactory.create()
     original = record("c1", "v1")
     first_page = [original, replace(original, text="v2")]
     store(account, first_page)
@@ -66,7 +66,7 @@ def test_an_old_page_stored_after_a_newer_edit_does_not_roll_the_item_back():
 
 
 def test_the_rest_of_a_page_after_what_is_already_stored_is_written():
-    account = AccountFactory()
+    account = AccountFactory.create()
     original = record("c1", "v1")
     store(account, [original, replace(original, text="v2")])
     store(account, [original, replace(original, text="v2"), replace(original, text="v3")])
@@ -74,7 +74,7 @@ def test_the_rest_of_a_page_after_what_is_already_stored_is_written():
 
 
 def test_an_edit_back_to_earlier_words_is_still_recorded():
-    account = AccountFactory()
+    account = AccountFactory.create()
     original = record("c1", "Meeting at 6")
     store(account, [original])
     store(account, [replace(original, text="Meeting at 7")])

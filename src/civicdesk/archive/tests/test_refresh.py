@@ -31,7 +31,7 @@ def answer(platform: str, name: str, status: int = 200) -> httpx.Response:
 
 def archived_from(case: ContractCase, page: str) -> Account:
     """An account whose first poll read ``page`` from its first listing."""
-    account = AccountFactory(
+    account = AccountFactory.create(
         platform=case.platform, handle="elmcity", options=case.make([]).options
     )
     account.set_credentials(dict(case.make([]).credentials))

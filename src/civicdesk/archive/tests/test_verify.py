@@ -38,19 +38,19 @@ def tamper(sql: str, params=()):
 
 class TestVerifyArchive:
     def test_an_untouched_archive_is_intact(self, capsys):
-        store(AccountFactory(), [record(f"c{n}", f"text {n}") for n in range(20)])
+        store(AccountFactory.create(), [record(f"c{n}", f"text {n}") for n in range(20)])
         call_command("verify_archive")
         assert "The archive is intact" in capsys.readouterr().out
 
     def test_an_altered_text_is_found(self):
-        store(AccountFactory(), [record("c1", "Original words")])
+        store(AccountFactory.create(), [record("c1", "Original words")])
         tamper("UPDATE archive_itemversion SET content = REPLACE(content, 'Original', 'Altered')")
         report = verify_archive()
         assert report.is_intact is False
         assert "content does not match its SHA-256" in str(report.problems[0])
 
     def test_a_rewritten_version_with_a_fresh_hash_still_breaks_the_chain(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         store(account, [record("c1", "v1")])
         store(account, [record("c1", "v2")])
         # A careful forger recomputes the content hash and the version's own chain hash;
@@ -67,7 +67,7 @@ class TestVerifyArchive:
         assert any("version 2: does not link to the previous version" in p for p in problems)
 
     def test_a_removed_version_is_found_and_the_command_fails(self, capsys):
-        account = AccountFactory()
+        account = AccountFactory.create()
         store(account, [record("c1", "v1")])
         store(account, [record("c1", "v2")])
         first = ItemVersion.objects.get(seq=1)
@@ -79,7 +79,7 @@ class TestVerifyArchive:
         assert "says 2 versions, the archive holds 1" in capsys.readouterr().err
 
     def test_a_whole_item_removed_after_its_day_was_sealed_is_found(self):
-        account = AccountFactory()
+        account = AccountFactory.create()
         yesterday = timezone.now() - timedelta(days=1)
         with time_machine.travel(yesterday, tick=False):
             store(account, [record("c1", "keep"), record("c2", "remove")])

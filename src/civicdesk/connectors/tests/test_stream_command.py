@@ -70,7 +70,7 @@ def reconnect_without_waiting(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
 
 @pytest.fixture
 def mastodon_account(flushable_archive) -> Account:
-    account = AccountFactory(
+    account = AccountFactory.create(
         platform=Platform.MASTODON,
         handle="elmcity",
         display_name="Elm City",
@@ -163,7 +163,7 @@ def test_a_refused_token_marks_the_account_for_reconnecting(mastodon_account: Ac
 
 @pytest.mark.django_db
 def test_without_a_mastodon_account_there_is_nothing_to_stream() -> None:
-    AccountFactory(platform=Platform.X, handle="ElmCityX")
+    AccountFactory.create(platform=Platform.X, handle="ElmCityX")
     with pytest.raises(CommandError) as caught:
         call_command("stream")
     assert str(caught.value) == "No active Mastodon account to stream; check the account ids."

@@ -5,6 +5,7 @@ import hmac
 import io
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -56,15 +57,15 @@ def post(client, body: bytes, signature: str | None):
 
 class TestMetaWebhook:
     def test_a_signed_delivery_is_kept_and_brings_the_pages_poll_forward(self, client):
-        page = AccountFactory(
+        page = AccountFactory.create(
             platform="facebook",
             options={"page_id": "104392"},
-            next_poll_at=timezone.now() + timezone.timedelta(hours=1),
+            next_poll_at=timezone.now() + timedelta(hours=1),
         )
-        other = AccountFactory(
+        other = AccountFactory.create(
             platform="facebook",
             options={"page_id": "555"},
-            next_poll_at=timezone.now() + timezone.timedelta(hours=1),
+            next_poll_at=timezone.now() + timedelta(hours=1),
         )
         body = delivery()
         response = post(client, body, signed(body))
@@ -138,10 +139,10 @@ class TestMetaWebhook:
     def test_a_signed_delivery_that_cannot_be_dated_is_refused_and_kept_as_refused(
         self, client, body, reason
     ):
-        page = AccountFactory(
+        page = AccountFactory.create(
             platform="facebook",
             options={"page_id": "104392"},
-            next_poll_at=timezone.now() + timezone.timedelta(hours=1),
+            next_poll_at=timezone.now() + timedelta(hours=1),
         )
         response = post(client, body, signed(body))
         assert (response.status_code, response.content.decode()) == (400, reason)

@@ -9,9 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_setup_changes_in_the_admin_are_audited(client):
-    admin = UserFactory(username="setup_admin", is_staff=True, is_superuser=True)
+    admin = UserFactory.create(username="setup_admin", is_staff=True, is_superuser=True)
     client.force_login(admin)
-    district = OrganizationFactory(name="Riverbend USD")
+    district = OrganizationFactory.create(name="Riverbend USD")
     response = client.post(
         "/admin/core/unit/add/",
         {

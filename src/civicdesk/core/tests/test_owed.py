@@ -30,7 +30,7 @@ def _no_grace(settings, flushable_archive):
 
 
 def ingest(n=3):
-    account = AccountFactory()
+    account = AccountFactory.create()
     with transaction.atomic():
         report = store_records(
             account=account,

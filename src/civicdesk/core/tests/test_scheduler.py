@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 
 class TestScheduler:
     def test_due_polls_are_enqueued_once_and_the_rest_wait(self):
-        due = AccountFactory(next_poll_at=timezone.now() - timedelta(seconds=5))
-        AccountFactory(next_poll_at=timezone.now() + timedelta(minutes=5))
+        due = AccountFactory.create(next_poll_at=timezone.now() - timedelta(seconds=5))
+        AccountFactory.create(next_poll_at=timezone.now() + timedelta(minutes=5))
         assert run_due_work(seal=False)["polls"] == 1
         assert run_due_work(seal=False)["polls"] == 0
         task = DBTaskResult.objects.get()
@@ -31,7 +31,7 @@ class TestScheduler:
 
     def test_nothing_is_forgotten_across_a_restart(self):
         """Due times live in the database: a fresh scheduler process sees what the old one left."""
-        AccountFactory(next_poll_at=timezone.now() - timedelta(hours=3))
+        AccountFactory.create(next_poll_at=timezone.now() - timedelta(hours=3))
         call_command("scheduler", "--once")
         assert DBTaskResult.objects.count() == 1
 
@@ -56,5 +56,5 @@ def test_serve_streams_only_live_mastodon_accounts(tmp_path):
     assert streamed_accounts_exist() is False
     replay_account(write_replay(tmp_path / "f.jsonl", []), platform="mastodon")
     assert streamed_accounts_exist() is False, "a replayed account has no stream"
-    AccountFactory(platform="mastodon", options={"instance": "https://mastodon.example"})
+    AccountFactory.create(platform="mastodon", options={"instance": "https://mastodon.example"})
     assert streamed_accounts_exist() is True

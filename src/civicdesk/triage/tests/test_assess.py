@@ -68,15 +68,15 @@ def model(monkeypatch):
 
 @pytest.fixture
 def transportation(agency):
-    unit = UnitFactory(
+    unit = UnitFactory.create(
         organization=agency.district,
         name="Transportation",
         kind=Unit.Kind.DEPARTMENT,
         parent=agency.district_office,
         takes_routed_items=True,
     )
-    dispatcher = UserFactory(username="dispatcher")
-    MembershipFactory(user=dispatcher, unit=unit, role=Membership.Role.RESPONDER)
+    dispatcher = UserFactory.create(username="dispatcher")
+    MembershipFactory.create(user=dispatcher, unit=unit, role=Membership.Role.RESPONDER)
     return unit, dispatcher
 
 
@@ -84,7 +84,9 @@ def arrive(account, *records):
     with transaction.atomic():
         report = store_records(account=account, records=list(records), source="poll")
         intake.receive(items=report.created_items)
-    assess.assess_versions(version_ids=[i.latest_version_id for i in report.created_items])
+    assess.assess_versions(
+        version_ids=[v for i in report.created_items if (v := i.latest_version_id) is not None]
+    )
     return [Entry.objects.get(item=i) for i in report.created_items]
 
 

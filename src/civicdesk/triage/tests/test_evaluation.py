@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import modify_settings
 
+from civicdesk.testing.fixtures import Agency
 from civicdesk.triage.evaluation import RESULT_KEYS, EvaluationError, evaluate_file
 
 
@@ -84,8 +85,8 @@ def test_eval_command_rejects_an_unknown_signal(tmp_path: Path) -> None:
 def test_train_with_feedback_adds_the_corrections_staff_made(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    agency,
-    capsys,  # type: ignore[no-untyped-def]
+    agency: Agency,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The stored corrections reach training; training itself is checked by reproducing the artifacts."""
     from django.db import transaction
@@ -102,9 +103,12 @@ def test_train_with_feedback_adds_the_corrections_staff_made(
         item=report.created_items[0], signal="threat", label="0", by=agency.district_admin
     )
     calls = []
-    monkeypatch.setattr(
-        training, "train", lambda data, **kw: calls.append(kw) or {"threat": {"ok": 1}}
-    )
+
+    def train(data: Path, **kw: object) -> dict[str, dict[str, int]]:
+        calls.append(kw)
+        return {"threat": {"ok": 1}}
+
+    monkeypatch.setattr(training, "train", train)
     call_command("train", "--signal", "threat", "--with-feedback", "--data", str(tmp_path))
     assert calls[0]["feedback"] == [("shoot me a DM", "threat", "0")]
     assert calls[0]["signal"] == "threat"
