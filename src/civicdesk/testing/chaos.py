@@ -29,7 +29,7 @@ from django.utils import timezone
 # Short leases so that a killed worker's work is picked up within seconds, not minutes.
 CHAOS_ENV = {
     "CIVICDESK_POLL_LEASE_SECONDS": "4",
-    "CIVICDESK_OWED_TASK_LEASE_SECONDS": "20",
+    "CIVICDESK_OWED_TASK_LEASE_SECONDS": "60",
     "CIVICDESK_OWED_TASK_GRACE_SECONDS": "2",
     "CIVICDESK_OWED_TASK_SWEEP_SECONDS": "1",
     "CIVICDESK_TASK_ABANDONED_AFTER_SECONDS": "30",

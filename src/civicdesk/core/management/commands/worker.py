@@ -19,7 +19,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, batch: bool, interval: float, **options: Any) -> None:
         if settings.TASK_BACKEND == "rq":
-            call_command("rqworker", "default", job_class="django_tasks_rq.Job", burst=batch)
+            # Jobs run in this process, not in a fork per job: the triage models stay loaded
+            # from one job to the next (a fork would load them again for every job, and the
+            # language detector's thread pool does not survive a fork).
+            call_command(
+                "rqworker",
+                "default",
+                job_class="django_tasks_rq.Job",
+                worker_class="rq.worker.SimpleWorker",
+                burst=batch,
+            )
             return
         worker_options: dict[str, Any] = {
             "queue_name": "*",
