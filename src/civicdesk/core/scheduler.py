@@ -12,16 +12,18 @@ from django.utils import timezone
 
 from civicdesk.accounts.polling import claim_due_accounts
 from civicdesk.accounts.tasks import poll_account
-from civicdesk.archive.verify import seal_days
+from civicdesk.archive.anchor_delivery import claim_anchor_delivery
+from civicdesk.archive.sealing import seal_archive
 
 logger = logging.getLogger(__name__)
 
 
 def run_due_work(*, seal: bool = True) -> dict[str, int]:
-    """Enqueue whatever is due now; returns counts for the log."""
+    """Enqueue whatever is due now, and seal the archive if ``seal``; returns counts for the log."""
     polls = 0
     for account_id in claim_due_accounts():
         poll_account.enqueue(account_id=account_id)
         polls += 1
-    sealed = seal_days(before=timezone.now().date()) if seal else 0
-    return {"polls": polls, "sealed_days": sealed}
+    seals = len(seal_archive()) if seal else 0
+    claim_anchor_delivery(today=timezone.now().date())
+    return {"polls": polls, "seals": seals}

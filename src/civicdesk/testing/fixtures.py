@@ -42,6 +42,14 @@ def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _anchors_in_tmp(settings, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    # Seals are signed into files; each test gets its own key and anchor file.
+    folder = tmp_path_factory.mktemp("anchors")
+    settings.ANCHOR_KEY_FILE = folder / "anchor_key"
+    settings.ANCHOR_FILE = folder / "anchors.jsonl"
+
+
 @dataclass
 class Agency:
     district: Organization

@@ -6,6 +6,7 @@ from argparse import ArgumentParser
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
@@ -13,7 +14,7 @@ from civicdesk.core.scheduler import run_due_work
 
 
 class Command(BaseCommand):
-    help = "Enqueue due work (account polls, daily archive seals) in a loop."
+    help = "Enqueue due work (account polls, archive seals, the daily e-mail of anchors) in a loop."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--interval", type=float, default=2.0, help="Seconds between checks.")
@@ -35,13 +36,13 @@ class Command(BaseCommand):
     def loop(self, *, interval: float, once: bool, verbosity: int) -> None:
         last_seal = 0.0
         while self.running:
-            seal = time.monotonic() - last_seal > 600
+            seal = time.monotonic() - last_seal >= settings.SEAL_INTERVAL_SECONDS
             counts = run_due_work(seal=seal)
             if seal:
                 last_seal = time.monotonic()
-            if verbosity > 1 and (counts["polls"] or counts["sealed_days"]):
+            if verbosity > 1 and (counts["polls"] or counts["seals"]):
                 self.stdout.write(
-                    f"Enqueued {counts['polls']} polls; sealed {counts['sealed_days']} archive days."
+                    f"Enqueued {counts['polls']} polls; made {counts['seals']} archive seals."
                 )
             if once:
                 return
