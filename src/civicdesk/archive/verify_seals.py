@@ -80,8 +80,9 @@ def _check_anchor_file(
     path: Path,
     key: Ed25519PublicKey,
     seal_digests: dict[int, str],
-    is_local: bool,
-) -> None:
+    local: dict[int, str] | None,
+) -> dict[int, str]:
+    """Check one anchor file; ``local`` is what the server's own file anchored (None: this is it)."""
     result = AnchorFileReport(path=path, key_id=key_id(key))
     report.anchor_files.append(result)
     anchored: dict[int, str] = {}
@@ -113,8 +114,14 @@ def _check_anchor_file(
                 "the database's seal no longer matches its anchor: the seal or the versions it "
                 "covers were altered",
             )
-    if not is_local:
-        return
+        if local is not None and local.get(entry.seal) != entry.digest:
+            report.add(
+                where,
+                f"the server's anchor file {anchor_file()} has lost or changed this line, which "
+                "the copy kept elsewhere still holds",
+            )
+    if local is not None:
+        return anchored
     newest = max(anchored, default=0)
     gaps = [n for n in seal_digests if n not in anchored and n < newest]
     for number in gaps[:LISTED]:
@@ -127,6 +134,7 @@ def _check_anchor_file(
             f"The {waiting} newest seals are not in the anchor file yet; the next seal run "
             "anchors them."
         )
+    return anchored
 
 
 def check_anchor_files(
@@ -164,7 +172,15 @@ def check_anchor_files(
             "give the records officer's copy of the public key with --public-key",
         )
         return
-    assert key is not None or not files
+    local_anchored: dict[int, str] | None = None
     for path, is_local in files:
         assert key is not None
-        _check_anchor_file(report, path=path, key=key, seal_digests=seal_digests, is_local=is_local)
+        anchored = _check_anchor_file(
+            report,
+            path=path,
+            key=key,
+            seal_digests=seal_digests,
+            local=None if is_local else (local_anchored or {}),
+        )
+        if is_local:
+            local_anchored = anchored
