@@ -51,9 +51,12 @@ class Scene:
                 cursor.execute("DROP TRIGGER IF EXISTS archive_itemversion_no_update")
                 cursor.execute("DROP TRIGGER IF EXISTS archive_itemversion_no_delete")
             elif connection.vendor == "postgresql":
+                # ALTER TABLE refuses while deferred foreign-key checks are pending.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute(
                     "ALTER TABLE archive_itemversion DISABLE TRIGGER archive_itemversion_no_change"
                 )
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     def sql(self, statement: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
         with connection.cursor() as cursor:

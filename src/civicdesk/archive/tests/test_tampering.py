@@ -56,7 +56,9 @@ def archive():
         store(district, [record("c2", "¿Por qué? (editado)", parent_platform_id="p1")])
         store(district, [record("c6", "Just arrived")])
     assert ArchiveSeal.objects.count() == 3
-    assert ItemVersion.objects.filter(pk__gt=ArchiveSeal.objects.last().last_version_id).count() == 2
+    assert (
+        ItemVersion.objects.filter(pk__gt=ArchiveSeal.objects.last().last_version_id).count() == 2
+    )
     assert verify_archive().is_intact is True
 
 
@@ -94,4 +96,3 @@ def test_the_unsealed_window_is_minutes_by_default():
     from civicdesk import settings as defaults
 
     assert defaults.SEAL_INTERVAL_SECONDS <= 300
-
