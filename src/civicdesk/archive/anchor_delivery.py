@@ -17,7 +17,7 @@ from .models import AnchorDelivery
 
 def claim_anchor_delivery(*, today: date) -> AnchorDelivery | None:
     """Claim today's e-mail of the anchors, once, and enqueue it; None if not due or not set up."""
-    if not settings.RECORDS_OFFICER_EMAIL:
+    if not settings.RECORDS_OFFICER_EMAIL or AnchorDelivery.objects.filter(day=today).exists():
         return None
     try:
         with transaction.atomic():

@@ -21,7 +21,8 @@ from django.test import override_settings
 
 from ..anchoring import anchor_file, anchor_pending_seals, signing_key
 from ..verify import verify_archive
-from .cases import DETECTABLE, UNDETECTABLE, Tampering
+from . import columns, seals, versions  # noqa: F401  (each module registers its cases)
+from .registry import DETECTABLE, UNDETECTABLE, Tampering
 from .scene import Scene
 
 __all__ = ["DETECTABLE", "UNDETECTABLE", "Tampering", "TamperingResult", "run_tamperings"]
