@@ -203,3 +203,19 @@ def test_two_schedulers_sealing_at_once_make_one_seal(flushable_archive):
         thread.join(20)
     assert sorted(counts) == [0, 1]
     assert ArchiveSeal.objects.get().version_count == 50
+
+
+def test_an_archive_never_sealed_verifies_without_a_key(settings):
+    store(AccountFactory(), [record("c1")])
+    assert anchor_pending_seals() == 0
+    assert settings.ANCHOR_FILE.exists() and not settings.ANCHOR_KEY_FILE.exists()
+    report = verify_archive()
+    assert report.problems == []
+    assert report.unsealed_versions == 1
+
+
+def test_a_removed_anchor_key_is_reported(settings):
+    store(AccountFactory(), [record("c1")])
+    seal_archive()
+    settings.ANCHOR_KEY_FILE.unlink()
+    assert "no anchor signature can be checked" in str(verify_archive().problems[0])
