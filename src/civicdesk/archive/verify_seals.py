@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -66,6 +67,13 @@ def check_seals(report: VerifyReport, *, batch_size: int) -> dict[int, str]:
     return digests
 
 
+def _when(stamp: object) -> str:
+    try:
+        return datetime.fromisoformat(str(stamp)).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return str(stamp)
+
+
 def _anchor_key(public_key: Ed25519PublicKey | None) -> Ed25519PublicKey | None:
     if public_key is not None:
         return public_key
@@ -105,8 +113,8 @@ def _check_anchor_file(
         if in_database is None:
             report.add(
                 where,
-                f"seal {entry.seal}, anchored at {entry.fields.get('sealed_at')}, is missing from "
-                "the database: it was removed",
+                f"seal {entry.seal}, made {_when(entry.fields.get('sealed_at'))}, is missing "
+                "from the database: it was removed",
             )
         elif in_database != entry.digest:
             report.add(
