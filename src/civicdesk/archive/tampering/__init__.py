@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.db import transaction
 from django.test import override_settings
@@ -66,7 +67,9 @@ def run_tamperings(*, cases: Sequence[Tampering] = tuple(DETECTABLE)) -> list[Ta
         ]
 
 
-def _run_one(case: Tampering, *, work: Path, offsite: Path, officer_key: object) -> TamperingResult:
+def _run_one(
+    case: Tampering, *, work: Path, offsite: Path, officer_key: Ed25519PublicKey
+) -> TamperingResult:
     folder = work / case.name
     folder.mkdir()
     anchors, key = folder / "anchors.jsonl", folder / "anchor_key"
@@ -77,11 +80,7 @@ def _run_one(case: Tampering, *, work: Path, offsite: Path, officer_key: object)
         scene = Scene(anchor_file=anchors, key_file=key)
         scene.lift_guards()
         applied = case.apply(scene)
-        report = (
-            verify_archive(anchors=[offsite], public_key=officer_key)  # type: ignore[arg-type]
-            if applied
-            else None
-        )
+        report = verify_archive(anchors=[offsite], public_key=officer_key) if applied else None
         transaction.set_rollback(True)
     if report is None:
         return TamperingResult(case, "not applicable")
