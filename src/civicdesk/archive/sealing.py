@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -58,7 +57,6 @@ class SealedVersion:
     source: str
     chain_hash: str
     raw: str
-    observed_at: datetime
 
     def line(self) -> bytes:
         platform_id_sha = hashlib.sha256(self.platform_id.encode()).hexdigest()
@@ -109,7 +107,6 @@ def versions_by_pk(*, after: int, batch_size: int = BATCH) -> Iterator[SealedVer
                 "source",
                 "chain_hash",
                 "raw",
-                "observed_at",
             )[:batch_size]
         )
         if not rows:

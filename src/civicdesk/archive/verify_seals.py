@@ -8,10 +8,11 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
+from django.db.models import Min
 
 from .anchoring import Anchor, AnchorError, anchor_file, key_id, read_anchors, signing_key
 from .hashing import GENESIS
-from .models import ArchiveSeal
+from .models import ArchiveSeal, ItemVersion
 from .sealing import SealDigest, versions_by_pk
 from .verify import AnchorFileReport, VerifyReport
 
@@ -61,9 +62,11 @@ def check_seals(report: VerifyReport, *, batch_size: int) -> dict[int, str]:
         previous = seal
     while pending is not None:
         report.unsealed_versions += 1
-        if report.unsealed_since is None or pending.observed_at < report.unsealed_since:
-            report.unsealed_since = pending.observed_at
         pending = next(versions, None)
+    if report.unsealed_versions:
+        report.unsealed_since = ItemVersion.objects.filter(
+            pk__gt=previous.last_version_id if previous else 0
+        ).aggregate(since=Min("observed_at"))["since"]
     return digests
 
 
