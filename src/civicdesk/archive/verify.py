@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.utils import timezone
 
 from .hashing import GENESIS, chain_hash
 from .ingest import _clean as clean_column
@@ -176,9 +177,11 @@ def _check_version(report: VerifyReport, history: _History, row: tuple[Any, ...]
 
 def _created_at(content: dict[str, Any]) -> datetime | str:
     try:
-        return datetime.fromisoformat(str(content.get("created_at")))
+        value = datetime.fromisoformat(str(content.get("created_at")))
     except ValueError:
         return str(content.get("created_at"))
+    # A naive time was stored as Django stores one: in the default time zone.
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 def _shown(value: Any) -> str:
@@ -194,6 +197,12 @@ def _shown(value: Any) -> str:
 
 
 def _same(stored: Any, derived: Any) -> bool:
+    if isinstance(stored, datetime) and isinstance(derived, datetime):
+        # Times in a daylight-saving gap compare unequal across zones (PEP 495); UTC has none.
+        try:
+            return stored.astimezone(UTC) == derived.astimezone(UTC)
+        except ValueError:
+            return False
     try:
         return bool(stored == derived)
     except TypeError:  # a naive and an aware time

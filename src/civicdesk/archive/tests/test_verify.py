@@ -94,3 +94,28 @@ class TestVerifyArchive:
         report = verify_archive()
         assert ArchiveSeal.objects.count() == 1
         assert any("sealed 2 versions, the archive now holds 1" in str(p) for p in report.problems)
+
+    def test_columns_cut_to_length_or_stored_from_a_naive_time_still_match(self):
+        from datetime import datetime
+
+        account = AccountFactory()
+        long_name = "N\x00" + "x" * 300
+        with pytest.warns(RuntimeWarning, match="naive datetime"):
+            store(
+                account,
+                [
+                    record(
+                        "c1",
+                        author_name=long_name,
+                        language="x" * 40,
+                        url="https://example.com/" + "p" * 2100,
+                        created_at=datetime(2026, 3, 8, 2, 30),
+                    )
+                ],
+            )
+        store(account, [record("c1", "edited", author_name=long_name)])
+        assert verify_archive().problems == []
+        item = Item.objects.get()
+        assert len(item.author_name) == 255 and "\x00" not in item.author_name
+        tamper("UPDATE archive_item SET author_name = %s", [long_name[:255].replace("\x00", "?")])
+        assert "the pages show author name" in str(verify_archive().problems[0])
