@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.test import override_settings
 
 from ..anchoring import anchor_file, anchor_pending_seals, signing_key
@@ -76,12 +76,16 @@ def _run_one(
     if anchor_file().exists():
         shutil.copyfile(anchor_file(), anchors)
     shutil.copyfile(settings.ANCHOR_KEY_FILE, key)
-    with override_settings(ANCHOR_FILE=anchors, ANCHOR_KEY_FILE=key), transaction.atomic():
-        scene = Scene(anchor_file=anchors, key_file=key)
-        scene.lift_guards()
-        applied = case.apply(scene)
-        report = verify_archive(anchors=[offsite], public_key=officer_key) if applied else None
-        transaction.set_rollback(True)
+    try:
+        with override_settings(ANCHOR_FILE=anchors, ANCHOR_KEY_FILE=key), transaction.atomic():
+            scene = Scene(anchor_file=anchors, key_file=key)
+            scene.lift_guards()
+            applied = case.apply(scene)
+            report = verify_archive(anchors=[offsite], public_key=officer_key) if applied else None
+            transaction.set_rollback(True)
+    except DatabaseError as exc:
+        # The database refused the change itself (a constraint this archive's data trips).
+        return TamperingResult(case, "not applicable", f"the database refused it: {exc}")
     if report is None:
         return TamperingResult(case, "not applicable")
     if report.is_intact:
