@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -14,20 +14,41 @@ from django.utils import timezone
 from .anchoring import Anchor, anchor_file, key_id, public_key_pem, read_anchors, signing_key
 from .models import AnchorDelivery
 
+RETRY_AFTER = timedelta(hours=1)
+
 
 def claim_anchor_delivery(*, today: date) -> AnchorDelivery | None:
-    """Claim today's e-mail of the anchors, once, and enqueue it; None if not due or not set up."""
-    if not settings.RECORDS_OFFICER_EMAIL or AnchorDelivery.objects.filter(day=today).exists():
+    """Claim today's e-mail of the anchors, once, and enqueue it; None if not due or not set up.
+
+    An e-mail that has not gone out an hour after it was handed to a worker (the mail server was
+    down, the worker was killed) is handed over again.
+    """
+    if not settings.RECORDS_OFFICER_EMAIL:
+        return None
+    now = timezone.now()
+    stale = now - RETRY_AFTER
+    for pk in AnchorDelivery.objects.filter(sent_at=None, claimed_at__lt=stale).values_list(
+        "pk", flat=True
+    ):
+        if AnchorDelivery.objects.filter(pk=pk, sent_at=None, claimed_at__lt=stale).update(
+            claimed_at=now
+        ):
+            _enqueue(pk)
+    if AnchorDelivery.objects.filter(day=today).exists():
         return None
     try:
         with transaction.atomic():
-            delivery = AnchorDelivery.objects.create(day=today)
+            delivery = AnchorDelivery.objects.create(day=today, claimed_at=now)
     except IntegrityError:
-        return None  # already claimed today, by this scheduler or another
+        return None  # claimed a moment ago by another scheduler
+    _enqueue(delivery.pk)
+    return delivery
+
+
+def _enqueue(delivery_id: int) -> None:
     from .tasks import send_anchors
 
-    transaction.on_commit(lambda: send_anchors.enqueue(delivery_id=delivery.pk))
-    return delivery
+    transaction.on_commit(lambda: send_anchors.enqueue(delivery_id=delivery_id))
 
 
 def send_anchors(*, delivery: AnchorDelivery) -> int:

@@ -154,6 +154,8 @@ class AnchorDelivery(models.Model):
     """One day's e-mail of the signed anchors to the records officer, claimed once per day."""
 
     day = models.DateField(unique=True)
+    # When the e-mail was last handed to a worker; an unsent one is handed over again an hour on.
+    claimed_at = models.DateTimeField()
     first_seal = models.PositiveBigIntegerField(null=True, blank=True)
     last_seal = models.PositiveBigIntegerField(null=True, blank=True)
     sent_to = models.CharField(max_length=254, blank=True)

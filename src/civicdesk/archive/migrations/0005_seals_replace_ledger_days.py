@@ -23,6 +23,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("day", models.DateField(unique=True)),
+                ("claimed_at", models.DateTimeField()),
                 ("first_seal", models.PositiveBigIntegerField(blank=True, null=True)),
                 ("last_seal", models.PositiveBigIntegerField(blank=True, null=True)),
                 ("sent_to", models.CharField(blank=True, max_length=254)),

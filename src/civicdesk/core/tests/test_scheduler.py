@@ -63,6 +63,28 @@ class TestScheduler:
         [attachment] = list(message.iter_attachments())
         assert attachment.get_payload(decode=True).decode() == settings.ANCHOR_FILE.read_text()
 
+    def test_anchors_not_sent_while_the_mail_server_was_down_are_sent_an_hour_later(
+        self, settings, smtp_server, run_tasks_now, django_capture_on_commit_callbacks
+    ):
+        import time_machine
+
+        settings.RECORDS_OFFICER_EMAIL = "records@riverbend.example"
+        with transaction.atomic():
+            store_records(account=AccountFactory(), records=[record("c1")], source="poll")
+        working_port = settings.EMAIL_PORT
+        settings.EMAIL_PORT = 9  # nothing listens there
+        with django_capture_on_commit_callbacks(execute=True):
+            run_due_work(seal=True)
+        assert smtp_server.messages == []
+        settings.EMAIL_PORT = working_port
+        with django_capture_on_commit_callbacks(execute=True):
+            run_due_work(seal=True)
+        assert smtp_server.messages == [], "not before the hour is up"
+        with time_machine.travel(timezone.now() + timedelta(minutes=61)):
+            with django_capture_on_commit_callbacks(execute=True):
+                run_due_work(seal=True)
+        assert len(smtp_server.to("records@riverbend.example")) == 1
+
 
 def test_serve_streams_only_live_mastodon_accounts(tmp_path):
     from civicdesk.core.management.commands.serve import streamed_accounts_exist
