@@ -56,6 +56,7 @@ def main() -> None:
     from civicdesk.accounts.models import Account
     from civicdesk.accounts.polling import poll_account
     from civicdesk.archive.models import Item, ItemVersion
+    from civicdesk.archive.sealing import seal_archive
     from civicdesk.archive.verify import verify_archive
     from civicdesk.core.models import Organization, Unit
     from civicdesk.inbox.models import Entry
@@ -94,6 +95,9 @@ def main() -> None:
     Account.objects.filter(pk=account.pk).update(cursor="")
     second = drain()
     started = time.perf_counter()
+    seal_archive()
+    seal_s = time.perf_counter() - started
+    started = time.perf_counter()
     report = verify_archive()
     verify_s = time.perf_counter() - started
 
@@ -104,6 +108,7 @@ def main() -> None:
     print(
         f"replay again:  {second:7.1f} s   {args.items / second:9,.0f} items/s   (no-op: {ItemVersion.objects.count() - args.items} new versions)"
     )
+    print(f"seal-archive:  {seal_s:7.1f} s   {args.items / seal_s:9,.0f} versions/s")
     print(
         f"verify-archive:{verify_s:7.1f} s   {report.versions / verify_s:9,.0f} versions/s   intact: {report.is_intact}"
     )

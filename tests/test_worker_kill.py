@@ -24,7 +24,10 @@ def items_stored() -> int:
     return Item.objects.count()
 
 
-def test_a_killed_worker_loses_and_duplicates_nothing(tmp_path, flushable_archive):
+def test_a_killed_worker_loses_and_duplicates_nothing(tmp_path, flushable_archive, settings):
+    # The scheduler seals into the anchor file under its var dir; verify here reads the same.
+    settings.ANCHOR_FILE = tmp_path / "anchors.jsonl"
+    settings.ANCHOR_KEY_FILE = tmp_path / "anchor_key"
     feed = write_replay(
         tmp_path / "feed.jsonl",
         (

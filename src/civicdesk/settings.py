@@ -100,8 +100,19 @@ try:
     OWED_TASK_SWEEP_SECONDS = env.float("CIVICDESK_OWED_TASK_SWEEP_SECONDS", default=10.0)
     # A database-queue task still "running" after this long lost its worker.
     TASK_ABANDONED_AFTER_SECONDS = env.int("CIVICDESK_TASK_ABANDONED_AFTER_SECONDS", default=3600)
+    # The archive is sealed this often (seconds); a version stays unsealed at most about this long.
+    SEAL_INTERVAL_SECONDS = env.int("CIVICDESK_SEAL_INTERVAL_SECONDS", default=180)
+    # The Ed25519 key that signs each seal; keep it out of the database and its backups.
+    ANCHOR_KEY_FILE = Path(env.path("CIVICDESK_ANCHOR_KEY_FILE", default=VAR_DIR / "anchor_key"))
+    # Append-only file with one signed line per seal.
+    ANCHOR_FILE = Path(env.path("CIVICDESK_ANCHOR_FILE", default=VAR_DIR / "anchors.jsonl"))
+    # Where the day's anchors are e-mailed, to be kept outside this server (empty: not sent).
+    RECORDS_OFFICER_EMAIL = env.str("CIVICDESK_RECORDS_OFFICER_EMAIL", default="")
 except EnvError as exc:
     raise ImproperlyConfigured(f"Bad Civic Desk setting: {exc}") from exc
+
+if SEAL_INTERVAL_SECONDS < 10:
+    raise ImproperlyConfigured("CIVICDESK_SEAL_INTERVAL_SECONDS must be at least 10.")
 
 if TASK_BACKEND not in {"database", "rq", "immediate"}:
     raise ImproperlyConfigured(

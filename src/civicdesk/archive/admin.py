@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
-from .models import ArchiveImport, Item, ItemVersion, LedgerDay
+from .models import AnchorDelivery, ArchiveImport, ArchiveSeal, Item, ItemVersion
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -41,9 +41,14 @@ class ItemVersionAdmin(ReadOnlyAdmin):
     list_filter = ["source", "is_deletion"]
 
 
-@admin.register(LedgerDay)
-class LedgerDayAdmin(ReadOnlyAdmin):
-    list_display = ["account", "day", "version_count", "digest", "sealed_at"]
+@admin.register(ArchiveSeal)
+class ArchiveSealAdmin(ReadOnlyAdmin):
+    list_display = ["number", "sealed_at", "version_count", "last_version_id", "digest"]
+
+
+@admin.register(AnchorDelivery)
+class AnchorDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["day", "first_seal", "last_seal", "sent_to", "sent_at"]
 
 
 @admin.register(ArchiveImport)

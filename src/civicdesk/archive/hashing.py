@@ -56,11 +56,3 @@ def chain_hash(prev_chain_hash: str, content_hash: str, observed_at: datetime) -
 
 def utc_stamp(observed_at: datetime) -> str:
     return observed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def ledger_digest(chain_hashes: list[str]) -> str:
-    """One hash over a day's version hashes, in a fixed order."""
-    h = hashlib.sha256()
-    for value in sorted(chain_hashes):
-        h.update(value.encode())
-    return h.hexdigest()

@@ -124,27 +124,48 @@ class ItemVersion(models.Model):
         return str(self.data.get("text", ""))
 
 
-class LedgerDay(models.Model):
-    """A seal over one account's versions observed on one (UTC) day.
+class ArchiveSeal(models.Model):
+    """A seal over every version stored since the seal before it, chained to that seal.
 
-    Editing a version breaks its item's chain; removing a whole item would not, so the day's
-    digest over every version hash makes that detectable too.
+    Seals are made every few minutes by the scheduler (``SEAL_INTERVAL_SECONDS``) or by
+    ``civicdesk seal-archive``. Seal ``number`` N covers exactly the versions whose primary key is
+    above seal N-1's ``last_version_id`` and at most its own; how ``digest`` is computed is
+    documented in :mod:`civicdesk.archive.sealing`. Each digest is also signed and written to the
+    anchor file, outside the database.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger_days")
-    day = models.DateField()
+    number = models.PositiveBigIntegerField(unique=True, help_text="1, 2, 3, … with no gap.")
+    # Plain integers rather than foreign keys: a seal must outlive, and so report, a removed version.
+    first_version_id = models.PositiveBigIntegerField()
+    last_version_id = models.PositiveBigIntegerField(unique=True)
     version_count = models.PositiveIntegerField()
-    digest = models.CharField(max_length=64)
-    sealed_at = models.DateTimeField(auto_now_add=True)
+    prev_digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, unique=True)
+    sealed_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["account", "day"]
-        constraints = [
-            models.UniqueConstraint(fields=["account", "day"], name="ledger_one_seal_per_day"),
-        ]
+        ordering = ["number"]
 
     def __str__(self) -> str:
-        return f"{self.account} {self.day}: {self.version_count} versions"
+        return f"Seal {self.number}: {self.version_count} versions"
+
+
+class AnchorDelivery(models.Model):
+    """One day's e-mail of the signed anchors to the records officer, claimed once per day."""
+
+    day = models.DateField(unique=True)
+    # When the e-mail was last handed to a worker; an unsent one is handed over again an hour on.
+    claimed_at = models.DateTimeField()
+    first_seal = models.PositiveBigIntegerField(null=True, blank=True)
+    last_seal = models.PositiveBigIntegerField(null=True, blank=True)
+    sent_to = models.CharField(max_length=254, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"Anchors of {self.day}"
 
 
 class ArchiveImport(models.Model):

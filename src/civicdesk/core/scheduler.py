@@ -12,14 +12,15 @@ from django.utils import timezone
 
 from civicdesk.accounts.polling import claim_due_accounts
 from civicdesk.accounts.tasks import poll_account
-from civicdesk.archive.verify import seal_days
+from civicdesk.archive.anchor_delivery import claim_anchor_delivery
+from civicdesk.archive.sealing import seal_archive
 from civicdesk.core import owed
 
 logger = logging.getLogger(__name__)
 
 
 def run_due_work(*, seal: bool = True, sweep: bool = True) -> dict[str, int]:
-    """Enqueue whatever is due now; returns counts for the log."""
+    """Enqueue whatever is due now, and seal the archive if ``seal``; returns counts for the log."""
     polls = 0
     for account_id, token in claim_due_accounts().items():
         try:
@@ -29,5 +30,6 @@ def run_due_work(*, seal: bool = True, sweep: bool = True) -> dict[str, int]:
             continue
         polls += 1
     swept = owed.sweep() if sweep else {"enqueued": 0}
-    sealed = seal_days(before=timezone.now().date()) if seal else 0
-    return {"polls": polls, "sealed_days": sealed, "retried": swept["enqueued"]}
+    seals = len(seal_archive()) if seal else 0
+    claim_anchor_delivery(today=timezone.now().date())
+    return {"polls": polls, "seals": seals, "retried": swept["enqueued"]}

@@ -43,6 +43,14 @@ def _fast_password_hashing(settings: Settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _anchors_in_tmp(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Seals are signed into files; each test gets its own key and anchor file.
+    folder = tmp_path_factory.mktemp("anchors")
+    settings.ANCHOR_KEY_FILE = folder / "anchor_key"
+    settings.ANCHOR_FILE = folder / "anchors.jsonl"
+
+
 @dataclass
 class Agency:
     district: Organization

@@ -1,18 +1,16 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 
 import pytest
-import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
-from django.utils import timezone
 
 from civicdesk.archive.hashing import chain_hash
 from civicdesk.archive.ingest import store_records
-from civicdesk.archive.models import Item, ItemVersion, LedgerDay
-from civicdesk.archive.verify import seal_days, verify_archive
+from civicdesk.archive.models import ArchiveSeal, Item, ItemVersion
+from civicdesk.archive.sealing import seal_archive
+from civicdesk.archive.verify import verify_archive
 from civicdesk.testing.factories import AccountFactory, record
 
 pytestmark = pytest.mark.django_db
@@ -76,15 +74,16 @@ class TestVerifyArchive:
         tamper("DELETE FROM archive_itemversion WHERE seq = 2")
         with pytest.raises(CommandError, match="The archive has been altered"):
             call_command("verify_archive")
-        assert "says 2 versions, the archive holds 1" in capsys.readouterr().err
+        assert (
+            "the pages show version count 2, but its archived versions say 1"
+            in capsys.readouterr().err
+        )
 
-    def test_a_whole_item_removed_after_its_day_was_sealed_is_found(self):
+    def test_a_whole_item_removed_after_it_was_sealed_is_found(self):
         account = AccountFactory.create()
-        yesterday = timezone.now() - timedelta(days=1)
-        with time_machine.travel(yesterday, tick=False):
-            store(account, [record("c1", "keep"), record("c2", "remove")])
-        assert seal_days(before=timezone.now().date()) == 1
-        assert seal_days(before=timezone.now().date()) == 0
+        store(account, [record("c1", "keep"), record("c2", "remove")])
+        assert len(seal_archive()) == 1
+        assert seal_archive() == []
         doomed = Item.objects.get(platform_id="c2")
         with connection.cursor() as cursor:
             cursor.execute(
@@ -93,5 +92,30 @@ class TestVerifyArchive:
         tamper("DELETE FROM archive_itemversion WHERE item_id = %s", [doomed.pk])
         Item.objects.filter(pk=doomed.pk).delete()
         report = verify_archive()
-        assert LedgerDay.objects.count() == 1
-        assert any("sealed 2 versions, found 1" in str(p) for p in report.problems)
+        assert ArchiveSeal.objects.count() == 1
+        assert any("sealed 2 versions, the archive now holds 1" in str(p) for p in report.problems)
+
+    def test_columns_cut_to_length_or_stored_from_a_naive_time_still_match(self):
+        from datetime import datetime
+
+        account = AccountFactory.create()
+        long_name = "N\x00" + "x" * 300
+        with pytest.warns(RuntimeWarning, match="naive datetime"):
+            store(
+                account,
+                [
+                    record(
+                        "c1",
+                        author_name=long_name,
+                        language="x" * 40,
+                        url="https://example.com/" + "p" * 2100,
+                        created_at=datetime(2026, 3, 8, 2, 30),
+                    )
+                ],
+            )
+        store(account, [record("c1", "edited", author_name=long_name)])
+        assert verify_archive().problems == []
+        item = Item.objects.get()
+        assert len(item.author_name) == 255 and "\x00" not in item.author_name
+        tamper("UPDATE archive_item SET author_name = %s", [long_name[:255].replace("\x00", "?")])
+        assert "the pages show author name" in str(verify_archive().problems[0])

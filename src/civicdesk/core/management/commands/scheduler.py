@@ -14,7 +14,7 @@ from civicdesk.core.scheduler import run_due_work
 
 
 class Command(BaseCommand):
-    help = "Enqueue due work (account polls, daily archive seals) in a loop."
+    help = "Enqueue due work (account polls, archive seals, the daily e-mail of anchors) in a loop."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--interval", type=float, default=2.0, help="Seconds between checks.")
@@ -36,16 +36,16 @@ class Command(BaseCommand):
     def loop(self, *, interval: float, once: bool, verbosity: int) -> None:
         last_seal = last_sweep = 0.0
         while self.running:
-            seal = time.monotonic() - last_seal > 600
+            seal = time.monotonic() - last_seal >= settings.SEAL_INTERVAL_SECONDS
             sweep = time.monotonic() - last_sweep > settings.OWED_TASK_SWEEP_SECONDS
             counts = run_due_work(seal=seal, sweep=sweep)
             if seal:
                 last_seal = time.monotonic()
             if sweep:
                 last_sweep = time.monotonic()
-            if verbosity > 1 and (counts["polls"] or counts["sealed_days"]):
+            if verbosity > 1 and (counts["polls"] or counts["seals"]):
                 self.stdout.write(
-                    f"Enqueued {counts['polls']} polls; sealed {counts['sealed_days']} archive days."
+                    f"Enqueued {counts['polls']} polls; made {counts['seals']} archive seals."
                 )
             if once:
                 return
