@@ -70,8 +70,28 @@ try:
     }
     # How long a poll may go silent before its account is handed to another worker.
     POLL_LEASE_SECONDS = env.int("CIVICDESK_POLL_LEASE_SECONDS", default=300)
+    # Seconds after an item is first seen when it is checked again for edits and deletions.
+    RECHECK_AFTER = env.list(
+        "CIVICDESK_RECHECK_AFTER",
+        subcast=int,
+        default=[300, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400],
+    )
+    # API calls recapture may spend per account, overriding the defaults in
+    # civicdesk.archive.recapture_budget: "youtube=2000/86400,x=10/900" (calls per seconds).
+    _recapture_budgets = env.dict("CIVICDESK_RECAPTURE_BUDGETS", default={})
 except EnvError as exc:
     raise ImproperlyConfigured(f"Bad Civic Desk setting: {exc}") from exc
+
+RECAPTURE_BUDGETS: dict[str, tuple[int, int]] = {}
+for _platform, _budget in _recapture_budgets.items():
+    _calls, _, _seconds = str(_budget).partition("/")
+    if not (_calls.isdigit() and _seconds.isdigit() and int(_seconds) > 0):
+        raise ImproperlyConfigured(
+            f"CIVICDESK_RECAPTURE_BUDGETS: {_platform}={_budget} is not calls/seconds, e.g. 10/900."
+        )
+    RECAPTURE_BUDGETS[_platform] = (int(_calls), int(_seconds))
+if not RECHECK_AFTER or any(b <= a for a, b in zip(RECHECK_AFTER, RECHECK_AFTER[1:])):
+    raise ImproperlyConfigured("CIVICDESK_RECHECK_AFTER must list increasing seconds.")
 
 if TASK_BACKEND not in {"database", "rq", "immediate"}:
     raise ImproperlyConfigured(

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from civicdesk.accounts.polling import claim_due_accounts
 from civicdesk.accounts.tasks import poll_account
+from civicdesk.archive.rechecks import claim_due
+from civicdesk.archive.tasks import recapture_items
 from civicdesk.archive.verify import seal_days
 
 logger = logging.getLogger(__name__)
@@ -23,5 +25,9 @@ def run_due_work(*, seal: bool = True) -> dict[str, int]:
     for account_id in claim_due_accounts():
         poll_account.enqueue(account_id=account_id)
         polls += 1
+    recaptures = 0
+    for account_id, item_ids in claim_due().items():
+        recapture_items.enqueue(account_id=account_id, item_ids=item_ids)
+        recaptures += 1
     sealed = seal_days(before=timezone.now().date()) if seal else 0
-    return {"polls": polls, "sealed_days": sealed}
+    return {"polls": polls, "recaptures": recaptures, "sealed_days": sealed}

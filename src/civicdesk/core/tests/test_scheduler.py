@@ -19,8 +19,8 @@ class TestScheduler:
     def test_due_polls_are_enqueued_once_and_the_rest_wait(self):
         due = AccountFactory(next_poll_at=timezone.now() - timedelta(seconds=5))
         AccountFactory(next_poll_at=timezone.now() + timedelta(minutes=5))
-        assert run_due_work(seal=False) == {"polls": 1, "sealed_days": 0}
-        assert run_due_work(seal=False) == {"polls": 0, "sealed_days": 0}
+        assert run_due_work(seal=False) == {"polls": 1, "recaptures": 0, "sealed_days": 0}
+        assert run_due_work(seal=False) == {"polls": 0, "recaptures": 0, "sealed_days": 0}
         task = DBTaskResult.objects.get()
         assert task.task_path == "civicdesk.accounts.tasks.poll_account"
         assert task.args_kwargs["kwargs"] == {"account_id": due.pk}

@@ -39,9 +39,10 @@ class Command(BaseCommand):
             counts = run_due_work(seal=seal)
             if seal:
                 last_seal = time.monotonic()
-            if verbosity > 1 and (counts["polls"] or counts["sealed_days"]):
+            if verbosity > 1 and any(counts.values()):
                 self.stdout.write(
-                    f"Enqueued {counts['polls']} polls; sealed {counts['sealed_days']} archive days."
+                    f"Enqueued {counts['polls']} polls and {counts['recaptures']} recaptures; "
+                    f"sealed {counts['sealed_days']} archive days."
                 )
             if once:
                 return
