@@ -90,7 +90,7 @@ for _platform, _budget in _recapture_budgets.items():
             f"CIVICDESK_RECAPTURE_BUDGETS: {_platform}={_budget} is not calls/seconds, e.g. 10/900."
         )
     RECAPTURE_BUDGETS[_platform] = (int(_calls), int(_seconds))
-if not RECHECK_AFTER or any(b <= a for a, b in zip(RECHECK_AFTER, RECHECK_AFTER[1:])):
+if not RECHECK_AFTER or RECHECK_AFTER != sorted(set(RECHECK_AFTER)):
     raise ImproperlyConfigured("CIVICDESK_RECHECK_AFTER must list increasing seconds.")
 
 if TASK_BACKEND not in {"database", "rq", "immediate"}:

@@ -92,7 +92,12 @@ def recapture(
     now = now or timezone.now()
     account = Account.objects.get(pk=account_id)
     report = RecaptureReport(account_id=account_id)
-    items = list(Item.objects.filter(account=account, pk__in=list(item_ids)).order_by("pk"))
+    # Most urgent first, so that items deferred once are not deferred again.
+    items = list(
+        Item.objects.filter(account=account, pk__in=list(item_ids)).order_by(
+            "recheck__deadline", "pk"
+        )
+    )
     budget = budget_for(account)
     try:
         connector = connector_for(account)

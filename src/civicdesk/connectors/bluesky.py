@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from civicdesk.connectors import bluesky_lookup
 from civicdesk.connectors.base import (
     Capability,
     ConnectorError,
@@ -42,7 +43,6 @@ from civicdesk.connectors.base import (
     OutgoingPost,
     Platform,
 )
-from civicdesk.connectors import bluesky_lookup
 from civicdesk.connectors.cursors import StreamPage, Sweep, position_of, read_streams
 from civicdesk.connectors.http import ApiResponse, HttpConnector, PlatformClient
 

@@ -43,7 +43,6 @@ from .base import (
     UnsupportedOperation,
 )
 
-
 # The last replay file read for lookups, by (path, modification time, size).
 _HISTORIES: dict[tuple[str, int, int], dict[str, list[tuple[int, dict[str, Any]]]]] = {}
 
