@@ -74,8 +74,16 @@ def _check_batch(
     else:
         stored, calls = IngestReport(), 0
         for item in items:
-            stored.merge(refresh_thread(item=item))
             calls += 1
+            try:
+                stored.merge(refresh_thread(item=item))
+            except ConnectorError as exc:
+                if exc.needs_reconnect or not exc.permanent:
+                    raise
+                # This item cannot be asked for again (a kind of item the platform's API does
+                # not read alone); it leaves the schedule rather than fail at every check.
+                logger.warning("%s: %s is no longer re-checked: %s", account, item, exc.message)
+                rechecks.unschedule(item_ids=[item.pk])
     report.new_versions += stored.new_versions
     report.deletions += stored.deletions
     return calls

@@ -196,8 +196,9 @@ class Connector(ABC):
     def lookup(self, *, platform_ids: Sequence[str]) -> LookupResult:
         """The current state of up to ``lookup_batch_size`` items, in one API call.
 
-        Every asked-for id is either in ``found`` (keyed by the archive's id for it) or in
-        ``gone``; ids of items that were never the account's are reported gone as well.
+        An asked-for id is in ``found`` (under the archive's id for it) or in ``gone`` (ids
+        of items that were never the account's too), or in neither when the platform cannot
+        say (an RSS entry that slid out of its feed); nothing is written for those.
         """
         raise self.unsupported(Capability.LOOKUP)
 
