@@ -10,11 +10,12 @@ window waits for the next one. The defaults below can be changed per platform wi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Max, Sum
+from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 
 from civicdesk.accounts.models import Account
@@ -116,6 +117,53 @@ def calls_today(*, account: Account, now: datetime | None = None) -> int:
         calls=Sum("calls")
     )
     return int(spent["calls"] or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class RecaptureStatus:
+    """What the accounts page shows about one account's re-checks."""
+
+    calls_today: int
+    calls_per_day: int
+    items_due: int
+    items_overdue: int
+    late_today: int
+    last_run_at: datetime | None
+
+
+def status_by_account(
+    *, accounts: Sequence[Account], now: datetime | None = None
+) -> dict[int, RecaptureStatus]:
+    """Each account's recapture status, in two queries whatever the number of accounts."""
+    from .rechecks import counts_by_account
+
+    now = now or timezone.now()
+    ids = [a.pk for a in accounts]
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    spent = {
+        row["account_id"]: row
+        for row in RecaptureSpend.objects.filter(account_id__in=ids)
+        .values("account_id")
+        .annotate(
+            calls=Sum("calls", filter=Q(window_start__gte=start)),
+            late=Sum("late_checks", filter=Q(window_start__gte=start)),
+            last=Max("last_run_at"),
+        )
+    }
+    counts = counts_by_account(account_ids=ids, now=now)
+    status = {}
+    for account in accounts:
+        row = spent.get(account.pk, {})
+        due, overdue = counts.get(account.pk, (0, 0))
+        status[account.pk] = RecaptureStatus(
+            calls_today=int(row.get("calls") or 0),
+            calls_per_day=budget_for(account).per_day,
+            items_due=due,
+            items_overdue=overdue,
+            late_today=int(row.get("late") or 0),
+            last_run_at=row.get("last"),
+        )
+    return status
 
 
 def late_checks(*, account: Account | None = None) -> int:

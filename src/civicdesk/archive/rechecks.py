@@ -202,10 +202,14 @@ def overdue_count(*, account: Account | None = None, now: datetime | None = None
     return rows.count()
 
 
-def counts_by_account(*, now: datetime) -> dict[int, tuple[int, int]]:
-    """(due, overdue) re-checks per account id, in one query."""
+def counts_by_account(*, account_ids: Collection[int], now: datetime) -> dict[int, tuple[int, int]]:
+    """(due, overdue) re-checks per account id, in one query.
+
+    Overdue ones count as due too: their check is still to be done.
+    """
     rows = (
-        Recheck.objects.filter(due_at__lte=now)
+        Recheck.objects.filter(account_id__in=list(account_ids))
+        .filter(Q(due_at__lte=now) | Q(deadline__lt=now))
         .values("account_id")
         .annotate(due=Count("pk"), overdue=Count("pk", filter=Q(deadline__lt=now)))
     )
