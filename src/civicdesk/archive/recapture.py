@@ -25,7 +25,7 @@ from civicdesk.connectors.registry import connector_for
 from . import rechecks
 from .ingest import IngestReport, store_records
 from .models import Item, ItemVersion
-from .recapture_budget import Budget, budget_for, record_run, reserve_calls, return_calls
+from .recapture_budget import budget_for, record_run, reserve_calls, return_calls
 from .refresh import refresh_thread
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,7 @@ def recapture(
         )
     )
     budget = budget_for(account)
+    remaining = items
     try:
         connector = connector_for(account)
         if not (connector.can(Capability.LOOKUP) or connector.can(Capability.FETCH_THREAD)):
@@ -117,7 +118,6 @@ def recapture(
         size = connector.lookup_batch_size if lookup else 1
         # The most calls one batch can take; what it did not use is given back.
         most = connector.lookup_calls if lookup else 1
-        remaining = items
         while remaining:
             batch, rest = remaining[:size], remaining[size:]
             if not reserve_calls(account=account, budget=budget, now=now, calls=most):
@@ -140,9 +140,10 @@ def recapture(
         if exc.needs_reconnect:
             mark_needs_reconnect(account=account, reason=exc.message)
         wait = timedelta(seconds=exc.retry_after) if exc.retry_after else ERROR_BACKOFF
-        _defer(account, budget, remaining, report, until=now + wait)
+        _defer(account, remaining, report, until=now + wait, why=exc.message)
     else:
-        _defer(account, budget, remaining, report, until=budget.window_end(now))
+        why = f"the recapture budget of {budget.calls} calls per {budget.seconds} s is spent"
+        _defer(account, remaining, report, until=budget.window_end(now), why=why)
     record_run(
         account=account,
         budget=budget,
@@ -160,21 +161,20 @@ def recapture(
 
 def _defer(
     account: Account,
-    budget: Budget,
     items: Sequence[Item],
     report: RecaptureReport,
     *,
     until: datetime,
+    why: str,
 ) -> None:
     if not items:
         return
     rechecks.defer(item_ids=[i.pk for i in items], until=until)
     report.deferred = len(items)
     logger.warning(
-        "%s: %d items wait for their re-check until %s (recapture budget %d calls per %d s).",
+        "%s: %d items wait for their re-check until %s: %s.",
         account,
         len(items),
         until.isoformat(timespec="seconds"),
-        budget.calls,
-        budget.seconds,
+        why.rstrip("."),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -127,3 +128,18 @@ class TestRecapturingThroughALookup:
         assert texts(item) == [(words, False), (words, True)]
         assert item.is_deleted is True
         assert Recheck.objects.filter(item=item).exists() is False, "a gone item is not asked again"
+
+
+def test_a_rate_limited_lookup_hands_the_items_back_until_the_platform_allows_again() -> None:
+    lookup = LOOKUPS[0]
+    item = edited_item(lookup)
+    with respx.mock() as router:
+        router.get(url__regex=lookup.url).mock(
+            return_value=httpx.Response(429, headers={"Retry-After": "900"})
+        )
+        report = recapture(account_id=item.account_id, item_ids=[item.pk])
+    assert "rate-limited" in report.error
+    assert (report.checked, report.deferred) == (0, 1)
+    recheck = Recheck.objects.get(item=item)
+    assert recheck.claim == "" and recheck.due_at > item.first_seen_at + timedelta(minutes=14)
+    assert item.versions.count() == 1
