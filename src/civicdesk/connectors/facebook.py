@@ -60,10 +60,6 @@ DEFAULT_LOOKBACK_DAYS = 7
 COMMENT_FIELDS = (
     "id,message,created_time,from{id,name},parent{id},permalink_url,is_hidden,attachment"
 )
-LOOKUP_POST_FIELDS = (
-    "id,message,created_time,from{id,name},permalink_url,"
-    "attachments{media_type,media,url,description}"
-)
 # Conversations per page: each carries its newest messages, so pages stay small.
 MAX_CONVERSATIONS = 25
 MESSAGES_PER_CONVERSATION = 25
@@ -220,27 +216,7 @@ class FacebookConnector(HttpConnector):
     lookup_calls = 4
 
     def lookup(self, *, platform_ids: Sequence[str]) -> LookupResult:
-        """Posts and comments by id through Graph's ``?ids=`` (50 ids per call)."""
-        posts = [pid for pid in platform_ids if pid.startswith(f"{self.page_id}_")]
-        comments = [pid for pid in platform_ids if pid not in set(posts)]
-        found: list[ItemRecord] = []
-        gone: list[str] = []
-        calls = 0
-        for ids, fields in ((posts, LOOKUP_POST_FIELDS), (comments, COMMENT_FIELDS)):
-            if not ids:
-                continue
-            answer = graph_lookup.read_objects(self.http, ids=ids, fields=fields)
-            calls += answer.calls
-            gone += answer.gone
-            response = answer.response
-            for raw in answer.objects.values():
-                assert response is not None  # objects come with the answer that held them
-                if ids is posts:
-                    found.append(self._post_record(raw, response))
-                else:
-                    post_id = f"{self.page_id}_{str(raw.get('id', '')).split('_')[0]}"
-                    found.append(self._comment_record(raw, response, post_id=post_id))
-        return LookupResult(found=found, gone=gone, calls=calls)
+        return graph_lookup.lookup_page_items(self, platform_ids)
 
     def _comment_thread(self, comment_id: str) -> list[ItemRecord]:
         comment = self.http.get(

@@ -10,12 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .base import ConnectorError
+from .base import ConnectorError, ItemRecord, LookupResult
 from .http import ApiResponse, PlatformClient
 
+if TYPE_CHECKING:
+    from .facebook import FacebookConnector
+
 MAX_IDS = 50  # Graph's limit on ids per request
+# The fields polling reads a Page post with, so that an unchanged post hashes the same.
+POST_FIELDS = (
+    "id,message,created_time,from{id,name},permalink_url,"
+    "attachments{media_type,media,url,description}"
+)
 _MISSING = re.compile(r"do not exist: ?(.+?)\s*$")
 
 
@@ -56,3 +64,32 @@ def read_objects(http: PlatformClient, *, ids: Sequence[str], fields: str) -> Gr
         gone += [pid for pid in asked if pid not in objects]
         return GraphObjects(response=response, objects=objects, gone=gone, calls=calls)
     raise AssertionError("unreachable")
+
+
+def lookup_page_items(connector: FacebookConnector, platform_ids: Sequence[str]) -> LookupResult:
+    """A Page's posts and comments by id.
+
+    Posts (``{page-id}_…``) and comments have different fields, so each kind has its own call.
+    """
+    from .facebook import COMMENT_FIELDS
+
+    posts = [pid for pid in platform_ids if pid.startswith(f"{connector.page_id}_")]
+    comments = [pid for pid in platform_ids if pid not in set(posts)]
+    found: list[ItemRecord] = []
+    gone: list[str] = []
+    calls = 0
+    for ids, fields in ((posts, POST_FIELDS), (comments, COMMENT_FIELDS)):
+        if not ids:
+            continue
+        answer = read_objects(connector.http, ids=ids, fields=fields)
+        calls += answer.calls
+        gone += answer.gone
+        response = answer.response
+        for raw in answer.objects.values():
+            assert response is not None  # objects come with the answer that held them
+            if ids is posts:
+                found.append(connector._post_record(raw, response))
+            else:
+                post_id = f"{connector.page_id}_{str(raw.get('id', '')).split('_')[0]}"
+                found.append(connector._comment_record(raw, response, post_id=post_id))
+    return LookupResult(found=found, gone=gone, calls=calls)
