@@ -18,6 +18,7 @@ schedulers never check one item twice.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
@@ -31,6 +32,8 @@ from django.utils import timezone
 from civicdesk.accounts.models import Account
 
 from .models import Item, Recheck
+
+logger = logging.getLogger(__name__)
 
 MIN_WINDOW = timedelta(minutes=15)
 # A new reply says its thread is alive; the minute lets a burst of replies share one check.
@@ -200,6 +203,26 @@ def overdue_count(*, account: Account | None = None, now: datetime | None = None
     if account is not None:
         rows = rows.filter(account=account)
     return rows.count()
+
+
+def log_overdue(*, now: datetime | None = None) -> int:
+    """Warn once per account whose re-checks are overdue; returns how many are."""
+    now = now or timezone.now()
+    rows = (
+        Recheck.objects.overdue(now)
+        .values("account_id", "account__display_name")
+        .annotate(overdue=Count("pk"))
+        .order_by("account_id")
+    )
+    total = 0
+    for row in rows:
+        total += row["overdue"]
+        logger.warning(
+            "%s: %d items are overdue for their re-check; edits and deletions may be missed.",
+            row["account__display_name"],
+            row["overdue"],
+        )
+    return total
 
 
 def counts_by_account(*, account_ids: Collection[int], now: datetime) -> dict[int, tuple[int, int]]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from civicdesk.accounts.polling import claim_due_accounts
 from civicdesk.accounts.tasks import poll_account
-from civicdesk.archive.rechecks import claim_due
+from civicdesk.archive.rechecks import claim_due, log_overdue
 from civicdesk.archive.tasks import recapture_items
 from civicdesk.archive.verify import seal_days
 
@@ -30,4 +30,6 @@ def run_due_work(*, seal: bool = True) -> dict[str, int]:
         recapture_items.enqueue(account_id=account_id, item_ids=item_ids)
         recaptures += 1
     sealed = seal_days(before=timezone.now().date()) if seal else 0
+    if seal:
+        log_overdue()
     return {"polls": polls, "recaptures": recaptures, "sealed_days": sealed}

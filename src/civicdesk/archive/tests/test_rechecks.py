@@ -159,3 +159,11 @@ class TestClaiming:
         Account.objects.filter(pk=due.pk).update(status=Account.Status.NEEDS_RECONNECT)
         assert rechecks.claim_due(now=T0 + HOUR) == {}
         assert rechecks.overdue_count(account=due, now=T0 + HOUR) == 5
+
+
+def test_overdue_re_checks_are_logged_per_account(account, caplog):
+    with time_machine.travel(T0, tick=False):
+        archive(account, record("c1"), record("c2"))
+    with caplog.at_level("WARNING", logger="civicdesk.archive.rechecks"):
+        assert rechecks.log_overdue(now=T0 + HOUR) == 2
+    assert f"{account.display_name}: 2 items are overdue for their re-check" in caplog.text
