@@ -108,8 +108,28 @@ try:
     ANCHOR_FILE = Path(env.path("CIVICDESK_ANCHOR_FILE", default=VAR_DIR / "anchors.jsonl"))
     # Where the day's anchors are e-mailed, to be kept outside this server (empty: not sent).
     RECORDS_OFFICER_EMAIL = env.str("CIVICDESK_RECORDS_OFFICER_EMAIL", default="")
+    # Seconds after an item is first seen when it is checked again for edits and deletions.
+    RECHECK_AFTER = env.list(
+        "CIVICDESK_RECHECK_AFTER",
+        subcast=int,
+        default=[300, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400],
+    )
+    # API calls recapture may spend per account, overriding the defaults in
+    # civicdesk.archive.recapture_budget: "youtube=2000/86400,x=10/900" (calls per seconds).
+    _recapture_budgets: dict[str, str] = env.dict("CIVICDESK_RECAPTURE_BUDGETS", default={})
 except EnvError as exc:
     raise ImproperlyConfigured(f"Bad Civic Desk setting: {exc}") from exc
+
+RECAPTURE_BUDGETS: dict[str, tuple[int, int]] = {}
+for _platform, _budget in _recapture_budgets.items():
+    _calls, _, _seconds = str(_budget).partition("/")
+    if not (_calls.isdigit() and _seconds.isdigit() and int(_seconds) > 0):
+        raise ImproperlyConfigured(
+            f"CIVICDESK_RECAPTURE_BUDGETS: {_platform}={_budget} is not calls/seconds, e.g. 10/900."
+        )
+    RECAPTURE_BUDGETS[_platform] = (int(_calls), int(_seconds))
+if not RECHECK_AFTER or RECHECK_AFTER != sorted(set(RECHECK_AFTER)):
+    raise ImproperlyConfigured("CIVICDESK_RECHECK_AFTER must list increasing seconds.")
 
 if SEAL_INTERVAL_SECONDS < 10:
     raise ImproperlyConfigured("CIVICDESK_SEAL_INTERVAL_SECONDS must be at least 10.")

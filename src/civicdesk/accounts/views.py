@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from civicdesk.archive.recapture_budget import status_by_account
 from civicdesk.connectors.base import ConnectorError, Platform
 from civicdesk.connectors.platforms import CONNECTORS
 from civicdesk.core import access
@@ -29,7 +30,10 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
         .annotate(item_count=Count("items"))
         .order_by("organization__name", "unit__name", "display_name")
     )
-    return render(request, "accounts/index.html", {"accounts": accounts})
+    listed = list(accounts)
+    recapture = status_by_account(accounts=listed)
+    rows = [(account, recapture[account.pk]) for account in listed]
+    return render(request, "accounts/index.html", {"rows": rows})
 
 
 def _manageable(request: AuthenticatedHttpRequest, pk: int) -> Account:

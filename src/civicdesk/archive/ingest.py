@@ -23,6 +23,7 @@ from civicdesk.accounts.models import Account
 from civicdesk.connectors.base import ItemRecord
 from civicdesk.core import owed
 
+from . import rechecks
 from .hashing import GENESIS, canonical_content, canonical_json, chain_hash, content_sha256
 from .models import Item, ItemVersion
 
@@ -312,6 +313,10 @@ def store_records(
     touched = [s for s in states.values() if s.changed]
     new_items = [s.item for s in touched if s.is_new]
     Item.objects.bulk_create(new_items, batch_size=500)
+    if source != ItemVersion.Source.IMPORT and new_items:
+        # Imported history is past its re-check schedule; everything else joins it.
+        rechecks.schedule_new(items=new_items)
+        rechecks.after_replies(account=account, items=new_items, now=now)
     versions: list[ItemVersion] = []
     for state in touched:
         for version in state.pending:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -208,3 +209,75 @@ class ArchiveImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_format_display()} {self.file_name} into {self.account}"
+
+
+class RecheckQuerySet(models.QuerySet["Recheck"]):
+    def due(self, now: datetime) -> RecheckQuerySet:
+        """Due and not held by a recapture still within its lease."""
+        return self.filter(due_at__lte=now).filter(
+            models.Q(claimed_until__isnull=True) | models.Q(claimed_until__lt=now)
+        )
+
+    def overdue(self, now: datetime) -> RecheckQuerySet:
+        return self.filter(deadline__lt=now)
+
+
+class Recheck(models.Model):
+    """When an archived item is next asked for again, to capture edits and deletions.
+
+    One row per item still on its schedule (see :mod:`civicdesk.archive.rechecks`); the row is
+    removed once the last scheduled check is done or the item is gone.
+    """
+
+    item = models.OneToOneField(
+        Item, on_delete=models.CASCADE, primary_key=True, related_name="recheck"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # Copied from the item, so that the schedule needs no join.
+    first_seen_at = models.DateTimeField()
+    stage = models.PositiveSmallIntegerField(
+        default=0, help_text="Index of the next scheduled check in RECHECK_AFTER."
+    )
+    due_at = models.DateTimeField()
+    deadline = models.DateTimeField(help_text="A check later than this is overdue.")
+    # Set while a recapture holds the row; if its worker dies, the lease runs out.
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    objects = RecheckQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["due_at"], name="recheck_due"),
+            models.Index(fields=["account", "due_at"], name="recheck_account_due"),
+            models.Index(fields=["account", "deadline"], name="recheck_account_deadline"),
+            models.Index(fields=["claim"], name="recheck_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"re-check of item {self.item_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class RecaptureSpend(models.Model):
+    """API calls one account's recapture spent in one budget window, and what it did with them."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    window_start = models.DateTimeField()
+    calls = models.PositiveIntegerField(default=0)
+    items_checked = models.PositiveIntegerField(default=0)
+    items_deferred = models.PositiveIntegerField(default=0)
+    late_checks = models.PositiveIntegerField(
+        default=0, help_text="Checks done after their deadline."
+    )
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["account", "-window_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "window_start"], name="recapture_one_row_per_window"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.calls} calls from {self.window_start:%Y-%m-%d %H:%M}"

@@ -46,6 +46,7 @@ class Capability(enum.StrEnum):
     READ_MENTIONS = "read mentions"
     READ_MESSAGES = "read messages"
     FETCH_THREAD = "fetch thread"
+    LOOKUP = "look up items"
     REPLY = "reply"
     HIDE = "hide"
     DELETE = "delete"
@@ -92,6 +93,17 @@ class FetchPage:
     has_more: bool = False
     # Platform ids known to the platform as gone since the last page (deletions).
     deleted_ids: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    """The current state of the items asked for, and those the platform no longer has."""
+
+    found: Sequence[ItemRecord] = ()
+    # Asked-for ids absent from the answer: deleted, or made private (a platform cannot tell).
+    gone: Sequence[str] = ()
+    # API calls the lookup made (at most the connector's ``lookup_calls``).
+    calls: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +169,10 @@ class Connector(ABC):
 
     platform: ClassVar[Platform]
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # How many ids one ``lookup`` call may carry: one API call per batch of this size.
+    lookup_batch_size: ClassVar[int] = 1
+    # The most API calls one ``lookup`` may make (an X edit needs a second call, for one).
+    lookup_calls: ClassVar[int] = 1
 
     def __init__(
         self, *, handle: str, credentials: Mapping[str, Any], options: Mapping[str, Any]
@@ -177,6 +193,15 @@ class Connector(ABC):
 
     def fetch_thread(self, *, platform_id: str) -> list[ItemRecord]:
         raise self.unsupported(Capability.FETCH_THREAD)
+
+    def lookup(self, *, platform_ids: Sequence[str]) -> LookupResult:
+        """The current state of up to ``lookup_batch_size`` items, in one API call.
+
+        An asked-for id is in ``found`` (under the archive's id for it) or in ``gone`` (ids
+        of items that were never the account's too), or in neither when the platform cannot
+        say (an RSS entry that slid out of its feed); nothing is written for those.
+        """
+        raise self.unsupported(Capability.LOOKUP)
 
     def reply(self, *, parent_platform_id: str, post: OutgoingPost) -> ItemRecord:
         raise self.unsupported(Capability.REPLY)

@@ -23,12 +23,14 @@ Options: ``service`` (PDS base URL, default ``https://bsky.social``). Credential
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from civicdesk.connectors import bluesky_lookup
 from civicdesk.connectors.base import (
     Capability,
     ConnectorError,
@@ -36,6 +38,7 @@ from civicdesk.connectors.base import (
     ItemGone,
     ItemKind,
     ItemRecord,
+    LookupResult,
     MediaRef,
     OutgoingPost,
     Platform,
@@ -195,6 +198,7 @@ class BlueskyConnector(HttpConnector):
             Capability.READ_COMMENTS,
             Capability.READ_MENTIONS,
             Capability.FETCH_THREAD,
+            Capability.LOOKUP,
             Capability.REPLY,
             Capability.HIDE,
             Capability.DELETE,
@@ -218,6 +222,9 @@ class BlueskyConnector(HttpConnector):
                 classify_error=_classify,
             )
         return self._http
+
+    lookup_batch_size = bluesky_lookup.MAX_URIS
+    lookup_calls = 2
 
     @property
     def did(self) -> str:
@@ -272,6 +279,9 @@ class BlueskyConnector(HttpConnector):
             self._post_record(raw, response, hidden=raw.get("uri") in hidden)
             for raw in [*ancestors, thread["post"], *descendants]
         ]
+
+    def lookup(self, *, platform_ids: Sequence[str]) -> LookupResult:
+        return bluesky_lookup.lookup_posts(self, platform_ids)
 
     def reply(self, *, parent_platform_id: str, post: OutgoingPost) -> ItemRecord:
         parent = self._get_post(parent_platform_id)

@@ -24,11 +24,13 @@ Options: ``page_id``, ``api_version`` (default :data:`meta.DEFAULT_API_VERSION`)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from civicdesk.connectors import graph_lookup
 from civicdesk.connectors.base import (
     Capability,
     ConnectorError,
@@ -36,6 +38,7 @@ from civicdesk.connectors.base import (
     ItemGone,
     ItemKind,
     ItemRecord,
+    LookupResult,
     MediaRef,
     OutgoingPost,
     Platform,
@@ -131,6 +134,7 @@ class FacebookConnector(HttpConnector):
             Capability.READ_COMMENTS,
             Capability.READ_MESSAGES,
             Capability.FETCH_THREAD,
+            Capability.LOOKUP,
             Capability.REPLY,
             Capability.HIDE,
             Capability.DELETE,
@@ -205,6 +209,14 @@ class FacebookConnector(HttpConnector):
                 break
             params = {**params, "after": listing.after}
         return records
+
+    lookup_batch_size = graph_lookup.MAX_IDS
+    # Posts and comments need different fields: one call each, and one more for each after
+    # Graph names ids that no longer exist.
+    lookup_calls = 4
+
+    def lookup(self, *, platform_ids: Sequence[str]) -> LookupResult:
+        return graph_lookup.lookup_page_items(self, platform_ids)
 
     def _comment_thread(self, comment_id: str) -> list[ItemRecord]:
         comment = self.http.get(

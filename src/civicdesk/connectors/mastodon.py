@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -41,6 +42,7 @@ from civicdesk.connectors.base import (
     ItemGone,
     ItemKind,
     ItemRecord,
+    LookupResult,
     MediaRef,
     OutgoingPost,
     Platform,
@@ -56,6 +58,7 @@ from civicdesk.connectors.http import (
 from civicdesk.connectors.plaintext import html_to_text
 
 MAX_PAGE = 40  # the documented maximum `limit` for notifications and statuses
+MAX_LOOKUP = 20  # ids per GET /api/v1/statuses
 # Notifications that carry something to archive: mentions (replies and direct messages among
 # them) and edits of statuses the account interacted with.
 READ_NOTIFICATION_TYPES = ("mention", "update")
@@ -183,6 +186,7 @@ class MastodonConnector(HttpConnector):
             Capability.READ_MENTIONS,
             Capability.READ_MESSAGES,
             Capability.FETCH_THREAD,
+            Capability.LOOKUP,
             Capability.REPLY,
             Capability.DELETE,
             Capability.PUBLISH,
@@ -218,6 +222,40 @@ class MastodonConnector(HttpConnector):
             self._record(status.body, status.endpoint),
             *(self._record(s, context.endpoint) for s in thread.descendants),
         ]
+
+    lookup_batch_size = MAX_LOOKUP
+    lookup_calls = MAX_LOOKUP + 1  # one per status on servers older than 4.3
+
+    def lookup(self, *, platform_ids: Sequence[str]) -> LookupResult:
+        """Statuses by id in one ``GET /api/v1/statuses?id[]=`` (Mastodon 4.3 and later).
+
+        A status that is gone or no longer visible to the account is left out of the answer.
+        A server without that endpoint answers 404 for it; each status is then read alone.
+        """
+        try:
+            response = self.http.get(
+                "/api/v1/statuses", params=[("id[]", pid) for pid in platform_ids]
+            )
+        except ConnectorError as error:
+            if error.permanent and not error.needs_reconnect:
+                return self._lookup_one_by_one(platform_ids)
+            raise
+        found = [self._record(raw, response.endpoint) for raw in response.body or []]
+        shown = {record.platform_id for record in found}
+        gone = [pid for pid in platform_ids if pid not in shown]
+        return LookupResult(found=found, gone=gone)
+
+    def _lookup_one_by_one(self, platform_ids: Sequence[str]) -> LookupResult:
+        found: list[ItemRecord] = []
+        gone: list[str] = []
+        for pid in platform_ids:
+            try:
+                response = self.http.get(f"/api/v1/statuses/{pid}", item_id=pid)
+            except ItemGone:
+                gone.append(pid)
+                continue
+            found.append(self._record(response.body, response.endpoint))
+        return LookupResult(found=found, gone=gone, calls=1 + len(platform_ids))
 
     def reply(self, *, parent_platform_id: str, post: OutgoingPost) -> ItemRecord:
         return self._post_status(post, in_reply_to=parent_platform_id)

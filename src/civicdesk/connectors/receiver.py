@@ -9,6 +9,7 @@ at worst cause one extra poll.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +84,30 @@ def receive_meta_delivery(
         Q(platform=Platform.FACEBOOK, options__page_id__in=delivery.entry_ids)
         | Q(platform=Platform.INSTAGRAM, options__ig_user_id__in=delivery.entry_ids)
     ).update(next_poll_at=timezone.now())
+    _recheck_changed_items(body)
     log.delivery.accounts_nudged = nudged
     log.delivery.save(update_fields=["accounts_nudged"])
     return log.delivery
+
+
+def _recheck_changed_items(body: bytes) -> None:
+    """An item the delivery says was edited, hidden or removed is due for a re-check now.
+
+    A poll reads only what is new; the re-check is what records the change itself.
+    """
+    from civicdesk.archive.rechecks import bring_forward  # the archive reads connectors
+
+    changed: dict[str, set[str]] = {}
+    for entry in json.loads(body).get("entry") or []:
+        if not isinstance(entry, dict):
+            continue
+        for change in entry.get("changes") or []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict) or value.get("verb", "add") == "add":
+                continue
+            named = value.get("comment_id") or value.get("post_id")
+            if named:
+                changed.setdefault(str(entry.get("id", "")), set()).add(str(named))
+    for page_id, platform_ids in changed.items():
+        for account in Account.objects.filter(platform=Platform.FACEBOOK, options__page_id=page_id):
+            bring_forward(account=account, platform_ids=platform_ids, when=timezone.now())

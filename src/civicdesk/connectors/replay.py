@@ -8,6 +8,10 @@ Used for the demo, for drills and for benchmarks. Each line is one event:
     {"op": "edit", "id": "c-1", "kind": "comment", "text": "…", "offset_s": 120, "created_offset_s": -3600, …}
     {"op": "delete", "id": "c-1", "offset_s": 300}
 
+An edit or deletion marked ``"unlisted": true`` is one the platform does not list: polling
+never reads it, only a ``lookup`` (which answers with the file's state at the current replay
+time) sees it, as re-checking sees a quiet edit on a real platform.
+
 ``offset_s`` is seconds from the moment the replay started (negative for history, delivered at
 once). An edit carries the item's whole new state, as a platform returns it when re-read,
 with ``created_offset_s`` for when the item was first posted. The account's options give the file (``replay_path``), the speed (``replay_speed``: 1 is
@@ -19,7 +23,7 @@ real time, 60 plays an hour a minute, 0 plays everything at once) and the start 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,9 +38,13 @@ from .base import (
     FetchPage,
     ItemKind,
     ItemRecord,
+    LookupResult,
     MediaRef,
     UnsupportedOperation,
 )
+
+# The last replay file read for lookups, by (path, modification time, size).
+_HISTORIES: dict[tuple[str, int, int], dict[str, list[tuple[int, dict[str, Any]]]]] = {}
 
 
 class ReplayFileError(ConnectorError):
@@ -52,8 +60,10 @@ class ReplayConnector(Connector):
             Capability.READ_COMMENTS,
             Capability.READ_MENTIONS,
             Capability.READ_MESSAGES,
+            Capability.LOOKUP,
         }
     )
+    lookup_batch_size = 100
 
     def __init__(
         self, *, handle: str, credentials: Mapping[str, Any], options: Mapping[str, Any]
@@ -114,7 +124,7 @@ class ReplayConnector(Connector):
                         items, f"{offset}:{line_no}", has_more=False, deleted_ids=deleted
                     )
                 event = self._parse(raw_line, line_no + 1)
-                if event is not None:
+                if event is not None and not event.get("unlisted"):
                     if not self._due(float(event.get("offset_s", 0))):
                         return FetchPage(
                             items, f"{offset}:{line_no}", has_more=False, deleted_ids=deleted
@@ -123,6 +133,48 @@ class ReplayConnector(Connector):
                 offset += len(raw_line)
                 line_no += 1
         return FetchPage(items, f"{offset}:{line_no}", has_more=True, deleted_ids=deleted)
+
+    def lookup(self, *, platform_ids: Sequence[str]) -> LookupResult:
+        history = self._history()
+        found: list[ItemRecord] = []
+        gone: list[str] = []
+        for platform_id in platform_ids:
+            seen = [
+                (line, event)
+                for line, event in history.get(platform_id, [])
+                if self._due(float(event.get("offset_s", 0)))
+            ]
+            if not seen or seen[-1][1].get("op") == "delete":
+                gone.append(platform_id)
+                continue
+            line, event = seen[-1]
+            edited = (
+                self._when(float(event.get("offset_s", 0))) if event.get("op") == "edit" else None
+            )
+            found.append(self._record(event, line, edited_at=edited))
+        return LookupResult(found=found, gone=gone)
+
+    def _history(self) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+        """Every event of the file per item id, in file order; cached while the file is unchanged."""
+        try:
+            stat = self.path.stat()
+        except OSError as exc:
+            raise ConnectorError(
+                f"Cannot open replay file {self.path}: {exc.strerror}.", permanent=True
+            ) from exc
+        key = (str(self.path), stat.st_mtime_ns, stat.st_size)
+        if key not in _HISTORIES:
+            history: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+            with self.path.open("rb") as handle:
+                for line_no, raw_line in enumerate(handle, start=1):
+                    if not raw_line.endswith(b"\n"):
+                        break
+                    event = self._parse(raw_line, line_no)
+                    if event is not None:
+                        history.setdefault(str(event["id"]), []).append((line_no, event))
+            _HISTORIES.clear()
+            _HISTORIES[key] = history
+        return _HISTORIES[key]
 
     def _parse(self, raw_line: bytes, line: int) -> dict[str, Any] | None:
         if not raw_line.strip():

@@ -23,6 +23,7 @@ import calendar
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -36,6 +37,7 @@ from civicdesk.connectors.base import (
     FetchPage,
     ItemKind,
     ItemRecord,
+    LookupResult,
     MediaRef,
     Platform,
 )
@@ -119,7 +121,9 @@ def _json_safe(value: Any) -> Any:
 
 class RssConnector(HttpConnector):
     platform: ClassVar[Platform] = Platform.RSS
-    capabilities = frozenset({Capability.READ_POSTS, Capability.READ_MENTIONS})
+    capabilities = frozenset({Capability.READ_POSTS, Capability.READ_MENTIONS, Capability.LOOKUP})
+    # One read of the feed answers for every entry in it.
+    lookup_batch_size = 1000
 
     @property
     def http(self) -> PlatformClient:
@@ -186,6 +190,29 @@ class RssConnector(HttpConnector):
             undated=remembered,
         )
         return FetchPage(items=items, next_cursor=next_state.encode(), has_more=partial)
+
+    def lookup(self, *, platform_ids: Sequence[str]) -> LookupResult:
+        """The feed read again, in full: the asked-for entries still in it, as they are now.
+
+        An entry no longer in the feed has only slid out of its window, so none is ever gone.
+        """
+        response = self.http.get(self.feed_url, expect_json=False)
+        parsed = feedparser.parse(
+            response.body,
+            response_headers={
+                "content-location": self.feed_url,
+                "content-type": response.headers.get("content-type", "application/xml"),
+            },
+        )
+        wanted = set(platform_ids)
+        # An undated entry gets the time it was read as its date: re-reading it would look
+        # like a change every time.
+        found = [
+            record
+            for record, position in map(self._record, parsed.entries)
+            if position and record.platform_id in wanted
+        ]
+        return LookupResult(found=found, gone=())
 
     def _record(self, entry: Any) -> tuple[ItemRecord, str]:
         published = _moment(entry.get("published_parsed"))

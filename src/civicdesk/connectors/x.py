@@ -24,6 +24,7 @@ Credentials: ``access_token`` (refreshed with ``refresh_token`` by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -37,6 +38,7 @@ from civicdesk.connectors.base import (
     ItemGone,
     ItemKind,
     ItemRecord,
+    LookupResult,
     MediaRef,
     OutgoingPost,
     Platform,
@@ -189,6 +191,7 @@ class XConnector(HttpConnector):
             Capability.READ_MENTIONS,
             Capability.READ_MESSAGES,
             Capability.FETCH_THREAD,
+            Capability.LOOKUP,
             Capability.REPLY,
             Capability.HIDE,
             Capability.DELETE,
@@ -207,6 +210,9 @@ class XConnector(HttpConnector):
                 classify_error=_classify,
             )
         return self._http
+
+    lookup_batch_size = 100  # the documented most ids of GET /2/tweets
+    lookup_calls = 2
 
     @property
     def user_id(self) -> str:
@@ -247,6 +253,36 @@ class XConnector(HttpConnector):
                 break
             params = {**params, "next_token": timeline.meta.next_token}
         return sorted(records.values(), key=lambda r: r.created_at)
+
+    def lookup(self, *, platform_ids: Sequence[str]) -> LookupResult:
+        """Posts by their original ids; an edited one is read again by its newest id.
+
+        ``GET /2/tweets?ids=`` answers an id it cannot show (deleted, or its author's posts
+        now protected) with an entry in ``errors`` instead of ``data``.
+        """
+        first = self._tweets(platform_ids)
+        newest = {
+            original: tweet.edit_history_tweet_ids[-1]
+            for original, (tweet, _, _) in first.items()
+            if tweet.edit_history_tweet_ids and tweet.edit_history_tweet_ids[-1] != tweet.id
+        }
+        latest = self._tweets(list(newest.values())) if newest else {}
+        found: list[ItemRecord] = []
+        for original, (tweet, raw, page) in first.items():
+            tweet, raw, page = latest.get(original, (tweet, raw, page))
+            found.append(self._record(raw, page.parse(Timeline).includes, page))
+        gone = [pid for pid in platform_ids if pid not in first]
+        return LookupResult(found=found, gone=gone, calls=2 if newest else 1)
+
+    def _tweets(self, ids: Sequence[str]) -> dict[str, tuple[Tweet, dict[str, Any], ApiResponse]]:
+        """The posts among ``ids`` that X shows, by original id."""
+        response = self.http.get("/2/tweets", params={**TWEET_FIELDS, "ids": ",".join(ids)})
+        timeline = response.parse(Timeline)
+        shown: dict[str, tuple[Tweet, dict[str, Any], ApiResponse]] = {}
+        for raw in timeline.data:
+            tweet = response.parse(Tweet, raw)
+            shown[tweet.original_id] = (tweet, raw, response)
+        return shown
 
     def reply(self, *, parent_platform_id: str, post: OutgoingPost) -> ItemRecord:
         return self._create(post, in_reply_to=parent_platform_id)

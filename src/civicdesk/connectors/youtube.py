@@ -19,6 +19,7 @@ Options: ``channel_id``, ``lookback_days``. Credentials: ``access_token`` (OAuth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -33,6 +34,7 @@ from civicdesk.connectors.base import (
     ItemGone,
     ItemKind,
     ItemRecord,
+    LookupResult,
     OutgoingPost,
     Platform,
 )
@@ -47,6 +49,7 @@ from civicdesk.connectors.http import ApiResponse, HttpConnector, PlatformClient
 
 BASE_URL = "https://www.googleapis.com/youtube/v3"
 MAX_PAGE = 100
+MAX_IDS = 50  # ids per commentThreads.list / comments.list call
 MAX_THREAD_PAGES = 50
 DEFAULT_LOOKBACK_DAYS = 7
 QUOTA_TIMEZONE = ZoneInfo("America/Los_Angeles")
@@ -111,6 +114,7 @@ class YouTubeConnector(HttpConnector):
         {
             Capability.READ_COMMENTS,
             Capability.FETCH_THREAD,
+            Capability.LOOKUP,
             Capability.REPLY,
             Capability.HIDE,
             Capability.DELETE,
@@ -168,6 +172,60 @@ class YouTubeConnector(HttpConnector):
                 break
             params = {**params, "pageToken": listing.next_page_token}
         return sorted(records, key=lambda r: r.created_at)
+
+    lookup_batch_size = MAX_IDS
+    # Threads of the asked top-level comments and of the asked replies' parents, then replies.
+    lookup_calls = 3
+
+    def lookup(self, *, platform_ids: Sequence[str]) -> LookupResult:
+        """Comments by id, 1 quota unit per call of up to 50 ids.
+
+        Top-level comments come from ``commentThreads.list?id=`` (a thread's id is its top-level
+        comment's), replies (ids ``<parent>.<reply>``) from ``comments.list?id=``; their
+        parents' threads are read too, for the video a reply belongs to. A comment that is gone
+        is missing from the answer (or the answer is 404 when none of the ids is left).
+        """
+        replies = [pid for pid in platform_ids if "." in pid]
+        tops = [pid for pid in platform_ids if "." not in pid]
+        wanted = list(dict.fromkeys([*tops, *(pid.split(".", 1)[0] for pid in replies)]))
+        found: dict[str, ItemRecord] = {}
+        videos: dict[str, str] = {}
+        calls = 0
+        for start in range(0, len(wanted), MAX_IDS):
+            calls += 1
+            response = self._list("/commentThreads", wanted[start : start + MAX_IDS])
+            if response is None:
+                continue
+            for raw in response.parse(ListResponse).items:
+                thread = response.parse(CommentThread, raw)
+                videos[thread.id] = thread.snippet.video_id
+                top = self._record(
+                    thread.snippet.top_level_comment, response, video_id=thread.snippet.video_id
+                )
+                if top.platform_id in tops:
+                    found[top.platform_id] = top
+        if replies:
+            calls += 1
+            answer = self._list("/comments", replies)
+            listed = answer.parse(ListResponse).items if answer is not None else []
+            for raw in listed:
+                assert answer is not None
+                parent = answer.parse(Comment, raw).snippet.parent_id
+                record = self._record(raw, answer, video_id=videos.get(parent, ""))
+                found[record.platform_id] = record
+        gone = [pid for pid in platform_ids if pid not in found]
+        return LookupResult(found=list(found.values()), gone=gone, calls=calls)
+
+    def _list(self, path: str, ids: Sequence[str]) -> ApiResponse | None:
+        """One ``list?id=`` call; None when YouTube has none of ``ids`` any more."""
+        try:
+            return self.http.get(
+                path,
+                params={"part": "snippet", "id": ",".join(ids), "textFormat": "plainText"},
+                item_id=",".join(ids),
+            )
+        except ItemGone:
+            return None
 
     def reply(self, *, parent_platform_id: str, post: OutgoingPost) -> ItemRecord:
         response = self.http.post(

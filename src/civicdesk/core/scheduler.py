@@ -13,7 +13,9 @@ from django.utils import timezone
 from civicdesk.accounts.polling import claim_due_accounts
 from civicdesk.accounts.tasks import poll_account
 from civicdesk.archive.anchor_delivery import claim_anchor_delivery
+from civicdesk.archive.rechecks import claim_due, log_overdue
 from civicdesk.archive.sealing import seal_archive
+from civicdesk.archive.tasks import recapture_items
 from civicdesk.core import owed
 
 logger = logging.getLogger(__name__)
@@ -29,7 +31,13 @@ def run_due_work(*, seal: bool = True, sweep: bool = True) -> dict[str, int]:
             logger.exception("Could not enqueue a poll of account %s.", account_id)
             continue
         polls += 1
+    recaptures = 0
+    for account_id, item_ids in claim_due().items():
+        recapture_items.enqueue(account_id=account_id, item_ids=item_ids)
+        recaptures += 1
     swept = owed.sweep() if sweep else {"enqueued": 0}
     seals = len(seal_archive()) if seal else 0
+    if seal:
+        log_overdue()
     claim_anchor_delivery(today=timezone.now().date())
-    return {"polls": polls, "seals": seals, "retried": swept["enqueued"]}
+    return {"polls": polls, "recaptures": recaptures, "seals": seals, "retried": swept["enqueued"]}

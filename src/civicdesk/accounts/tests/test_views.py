@@ -1,17 +1,21 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 import respx
+import time_machine
+from django.db import transaction
 from django.urls import reverse
 
 from civicdesk.accounts.models import Account
-from civicdesk.archive.models import Item, ItemVersion
+from civicdesk.archive.ingest import store_records
+from civicdesk.archive.models import Item, ItemVersion, RecaptureSpend
 from civicdesk.core.models import AuditEvent
 from civicdesk.inbox.models import Entry
-from civicdesk.testing.factories import AccountFactory
+from civicdesk.testing.factories import AccountFactory, record
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +252,25 @@ class TestLogByHand:
         assert item.latest_version.text == "Someone posted a video of the fight at lunch"
         assert Entry.objects.filter(item=item).exists()
         assert AuditEvent.objects.get(action="archive.logged_by_hand").actor_name == "school_editor"
+
+
+class TestRecaptureOnTheAccountList:
+    def test_shows_calls_against_the_budget_and_the_items_whose_check_is_overdue(
+        self, client, agency, django_assert_max_num_queries
+    ):
+        start = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+        account = agency.high_school_account
+        with time_machine.travel(start, tick=False), transaction.atomic():
+            store_records(
+                account=account, records=[record(f"c{i}") for i in range(3)], source="poll"
+            )
+        RecaptureSpend.objects.create(
+            account=account, window_start=start, calls=4, last_run_at=start
+        )
+        client.force_login(agency.district_admin)
+        with time_machine.travel(start + timedelta(minutes=30), tick=False):
+            with django_assert_max_num_queries(12):
+                page = client.get(reverse("accounts:index")).content.decode()
+        assert "4 of 4800 calls today" in page
+        assert '3 due, <strong class="overdue">3 overdue</strong>' in page
+        assert "last <time" in page

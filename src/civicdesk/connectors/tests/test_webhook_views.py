@@ -8,12 +8,15 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from civicdesk.accounts.models import Account
+from civicdesk.archive.ingest import store_records
+from civicdesk.archive.models import Recheck
 from civicdesk.connectors import views
 from civicdesk.connectors.models import WebhookDelivery
-from civicdesk.testing.factories import AccountFactory
+from civicdesk.testing.factories import AccountFactory, record
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +218,20 @@ class TestMetaWebhook:
             URL, {"hub.mode": "subscribe", "hub.verify_token": "güess", "hub.challenge": "1"}
         )
         assert unicode.status_code == 403
+
+
+class TestAChangedItemIsDueForARecheck:
+    def test_an_edited_comment_named_by_a_delivery_is_due_now(self, client):
+        page = AccountFactory.create(platform="facebook", options={"page_id": "104392"})
+        with transaction.atomic():
+            store_records(
+                account=page,
+                records=[record("104392_1_9"), record("104392_1_10")],
+                source="poll",
+            )
+        body = json.loads(delivery())
+        body["entry"][0]["changes"][0]["value"]["verb"] = "edited"
+        raw = json.dumps(body).encode()
+        assert post(client, raw, signed(raw)).status_code == 200
+        assert Recheck.objects.get(item__platform_id="104392_1_9").due_at <= timezone.now()
+        assert Recheck.objects.get(item__platform_id="104392_1_10").due_at > timezone.now()

@@ -43,9 +43,10 @@ class Command(BaseCommand):
                 last_seal = time.monotonic()
             if sweep:
                 last_sweep = time.monotonic()
-            if verbosity > 1 and (counts["polls"] or counts["seals"]):
+            if verbosity > 1 and any(counts.values()):
                 self.stdout.write(
-                    f"Enqueued {counts['polls']} polls; made {counts['seals']} archive seals."
+                    f"Enqueued {counts['polls']} polls and {counts['recaptures']} recaptures; "
+                    f"made {counts['seals']} archive seals."
                 )
             if once:
                 return
