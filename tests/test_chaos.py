@@ -38,9 +38,16 @@ def assert_clean(report):
     assert report.archive_intact, report.archive_problems
 
 
+def assert_tampering_found(report):
+    assert report.tamperings >= 30
+    assert report.tamperings_missed == []
+
+
 def test_killed_workers_lose_and_double_nothing(tmp_path, flushable_archive):
     workers = 1 if connection.vendor == "sqlite" else 2
-    assert_clean(run(plan=short_plan(workers=workers), workdir=tmp_path))
+    report = run(plan=short_plan(workers=workers), workdir=tmp_path)
+    assert_clean(report)
+    assert_tampering_found(report)
 
 
 @pytest.mark.redis
@@ -51,5 +58,6 @@ def test_killed_rq_workers_lose_and_double_nothing(tmp_path, flushable_archive):
         plan=short_plan(workers=2, backend="rq"),
         workdir=tmp_path,
         extra_env={"CIVICDESK_REDIS_URL": url},
+        tamper=False,
     )
     assert_clean(report)

@@ -33,6 +33,7 @@ CHAOS_ENV = {
     "CIVICDESK_OWED_TASK_GRACE_SECONDS": "2",
     "CIVICDESK_OWED_TASK_SWEEP_SECONDS": "1",
     "CIVICDESK_TASK_ABANDONED_AFTER_SECONDS": "30",
+    "CIVICDESK_SEAL_INTERVAL_SECONDS": "10",
     "CIVICDESK_LOG_LEVEL": "WARNING",
 }
 
@@ -71,6 +72,8 @@ class ChaosReport:
     archive_problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     drained: bool = False
+    tamperings: int = 0
+    tamperings_missed: list[str] = field(default_factory=list)
 
     @property
     def is_clean(self) -> bool:
@@ -80,6 +83,7 @@ class ChaosReport:
             and not self.wrong_history
             and self.never_triaged == self.not_triaged == 0
             and self.archive_intact
+            and not self.tamperings_missed
         )
 
 
@@ -194,9 +198,16 @@ def run(
     plan: ChaosPlan,
     workdir: Path,
     extra_env: dict[str, str] | None = None,
+    tamper: bool = True,
     progress: Callable[[str], None] = lambda line: None,
 ) -> ChaosReport:
-    """Run one chaos run against the database Django is connected to (it should be empty)."""
+    """Run one chaos run against the database Django is connected to (it should be empty).
+
+    With ``tamper``, the archive the run left is then tampered with in every way on record
+    (each on a copy, rolled back) and each must be found by ``verify-archive``.
+    """
+    from django.conf import settings
+
     from civicdesk.accounts.models import Account
     from civicdesk.core.models import Organization, Unit
 
@@ -233,6 +244,9 @@ def run(
         "DATABASE_URL": database_url(),
         "CIVICDESK_VAR_DIR": str(workdir),
         "CIVICDESK_TASK_BACKEND": plan.backend,
+        # The workers seal and sign into the same files this process verifies against.
+        "CIVICDESK_ANCHOR_FILE": str(settings.ANCHOR_FILE),
+        "CIVICDESK_ANCHOR_KEY_FILE": str(settings.ANCHOR_KEY_FILE),
         **(extra_env or {}),
     }
     processes = Processes(workdir, env)
@@ -254,7 +268,16 @@ def run(
     finally:
         processes.stop_all()
     report.seconds = time.monotonic() - began
+    from civicdesk.archive.sealing import seal_archive
+
+    seal_archive()  # what arrived since the scheduler's last seal
     _compare(expected, report)
+    if tamper and report.archive_intact:
+        from civicdesk.archive.tampering import run_tamperings
+
+        results = run_tamperings()
+        report.tamperings = len(results)
+        report.tamperings_missed = [r.tampering.name for r in results if not r.is_found]
     return report
 
 

@@ -18,7 +18,7 @@ from civicdesk.testing.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
 
-CONTRACT = {case.platform: case for case in CASES}
+CONTRACT = {case.name: case for case in CASES}
 GRAPH = "https://graph.facebook.com/v23.0"
 X_API = "https://api.x.com/2"
 COMMENT = "778899000003_900000000010"

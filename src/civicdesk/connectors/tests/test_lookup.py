@@ -10,7 +10,7 @@ from civicdesk.connectors.base import Capability
 from civicdesk.connectors.platforms import CONNECTORS
 from civicdesk.connectors.tests.contract_cases import CASES, payload, raw_payload
 
-CONTRACT = {case.platform: case for case in CASES}
+CONTRACT = {case.name: case for case in CASES}
 STATUS = "103186126728896500"
 COMMENT = "778899000003_900000000010"
 GRAPH = "https://graph.facebook.com/v23.0"
