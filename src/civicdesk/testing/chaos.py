@@ -275,10 +275,47 @@ def run(
     if tamper and report.archive_intact:
         from civicdesk.archive.tampering import run_tamperings
 
+        _add_sealed_and_open_items(next(iter(expected)))
         results = run_tamperings()
         report.tamperings = len(results)
         report.tamperings_missed = [r.tampering.name for r in results if not r.is_found]
     return report
+
+
+def _add_sealed_and_open_items(account_id: int) -> None:
+    """As in normal running: a newest seal over whole items, and items and edits after it."""
+    from django.db import transaction
+
+    from civicdesk.accounts.models import Account
+    from civicdesk.archive.ingest import store_records
+    from civicdesk.archive.sealing import seal_archive
+    from civicdesk.connectors.base import ItemKind, ItemRecord
+
+    account = Account.objects.get(pk=account_id)
+
+    def comment(n: int, text: str) -> ItemRecord:
+        return ItemRecord(
+            platform_id=f"tail-{n}",
+            kind=ItemKind.COMMENT,
+            text=text,
+            created_at=timezone.now(),
+            author_handle=f"latecomer{n}",
+        )
+
+    with transaction.atomic():
+        store_records(
+            account=account,
+            records=[comment(n, f"Late comment {n}") for n in range(5)],
+            source="poll",
+        )
+    seal_archive()
+    with transaction.atomic():
+        store_records(
+            account=account,
+            records=[comment(n, f"Late comment {n}, edited") for n in range(3)]
+            + [comment(n, f"Later comment {n}") for n in range(5, 8)],
+            source="poll",
+        )
 
 
 def _archived_items() -> int:
