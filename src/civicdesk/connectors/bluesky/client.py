@@ -50,9 +50,11 @@ class BlueskyClient(HttpConnector):
                 "access_jwt": str(self.credentials["access_jwt"]),
                 "refresh_jwt": str(self.credentials["refresh_jwt"]),
             }
+            access = self._session["access_jwt"]
+            # Without an access JWT the PDS answers AuthMissing, and the session is refreshed.
             self._http = self.make_client(
                 base_url=self.network.service,
-                headers={"Authorization": f"Bearer {self._session['access_jwt']}"},
+                headers={"Authorization": f"Bearer {access}"} if access else {},
                 classify_error=_classify,
             )
         return self._http

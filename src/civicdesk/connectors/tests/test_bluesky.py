@@ -319,3 +319,27 @@ def test_a_reply_to_an_unnotified_reply_is_archived_in_its_thread(
         )
         store_page(account, bluesky.fetch_new(cursor="", limit=50), ItemVersion.Source.POLL)
     assert set(Item.objects.values_list("thread_platform_id", flat=True)) == {ROOT}
+
+
+def test_a_session_without_an_access_token_is_refreshed() -> None:
+    bluesky = build(
+        BlueskyConnector,
+        [],
+        credentials={"did": DID, "access_jwt": "", "refresh_jwt": "r"},
+        options={},
+    )
+    with respx.mock() as router:
+        listing = router.get(
+            url__regex=rf"{PDS}/app\.bsky\.notification\.listNotifications.*"
+        ).mock(
+            side_effect=[
+                httpx.Response(401, json=payload("bluesky", "auth_missing")),
+                httpx.Response(200, json=payload("bluesky", "notifications_page2")),
+            ]
+        )
+        router.post(f"{PDS}/com.atproto.server.refreshSession").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "refresh_session"))
+        )
+        bluesky.fetch_new(cursor="", limit=50)
+    assert "Authorization" not in listing.calls[0].request.headers
+    assert listing.calls[1].request.headers["Authorization"] == "Bearer new-access-jwt"
