@@ -15,6 +15,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
+from civicdesk.accounts.polling import store_page
+from civicdesk.archive.models import Item, ItemVersion
 from civicdesk.connectors.base import (
     ConnectorError,
     ItemGone,
@@ -29,9 +32,11 @@ from civicdesk.connectors.base import (
     ItemRecord,
     MediaRef,
     OutgoingPost,
+    Platform,
 )
 from civicdesk.connectors.bluesky import BlueskyConnector
 from civicdesk.connectors.oauth import create_bluesky_session
+from civicdesk.testing.factories import AccountFactory
 
 from .conftest import AtprotoNetwork
 
@@ -111,7 +116,9 @@ def post_as(network: AtprotoNetwork, name: str, text: str, **record: Any) -> dic
             "record": {
                 "$type": "app.bsky.feed.post",
                 "text": text,
-                "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                # Milliseconds, as the Bluesky app writes: the AppView pages notifications by
+                # this time alone, so two posts in the same second could straddle a page.
+                "createdAt": datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
                 **record,
             },
         },
@@ -190,6 +197,7 @@ def test_the_agency_publishes_reads_replies_and_moderates(
     assert rate_limit.remaining < rate_limit.limit
     assert root.url == f"{WEB_APP}/profile/{agency['did']}/post/{root.platform_id.split('/')[-1]}"
     root_ref = {"uri": root.platform_id, "cid": root.raw["response"]["cid"]}
+    atproto_network.index()
     jane = post_as(atproto_network, "jane", "Is it heated?", **reply_ref(root_ref, root_ref))
     paul = post_as(
         atproto_network, "paul", "Buy my pool passes!!!", **reply_ref(root_ref, root_ref)
@@ -198,12 +206,7 @@ def test_the_agency_publishes_reads_replies_and_moderates(
         atproto_network,
         "paul",
         "@agency.test when do the splash pads open?",
-        facets=[
-            {
-                "index": {"byteStart": 0, "byteEnd": 12},
-                "features": [{"$type": "app.bsky.richtext.facet#mention", "did": agency["did"]}],
-            }
-        ],
+        **mention_of(agency["did"]),
     )
     atproto_network.index()
 
@@ -253,28 +256,55 @@ def test_the_agency_publishes_reads_replies_and_moderates(
     agency.update(bluesky.current_credentials)
 
 
-def test_a_reply_posted_right_after_its_root_arrives_with_the_thread(
+def mention_of(did: str) -> dict[str, Any]:
+    return {
+        "facets": [
+            {
+                "index": {"byteStart": 0, "byteEnd": 12},
+                "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}],
+            }
+        ]
+    }
+
+
+@pytest.mark.django_db
+def test_replies_arrive_with_the_posts_they_answer(
     atproto_network: AtprotoNetwork, agency: dict[str, str]
 ) -> None:
     bluesky = connect(atproto_network, agency)
-    _, cursor = read_everything(bluesky)  # everything before this thread
+    _, cursor = read_everything(bluesky)  # everything before these threads
+
+    # A reply posted 85 ms after its thread's root, and a reply to that reply.
     root = bluesky.publish(post=OutgoingPost(text="Road closures this weekend."))
     root_ref = {"uri": root.platform_id, "cid": root.raw["response"]["cid"]}
     time.sleep(0.085)
     first = post_as(atproto_network, "jane", "Which roads?", **reply_ref(root_ref, root_ref))
+    # The AppView indexes repositories concurrently: the first reply may be indexed before its
+    # root and then notifies nobody. The reply to it comes once both are indexed.
     atproto_network.index()
-    second = post_as(
+    second = post_as(atproto_network, "paul", "Same question.", **reply_ref(root_ref, first))
+    # A thread the agency is mentioned in two levels down: nothing notifies it of the posts above.
+    top = post_as(atproto_network, "paul", "Who fixes potholes around here?")
+    middle = post_as(atproto_network, "jane", "Nobody, it seems.", **reply_ref(top, top))
+    ask = post_as(
         atproto_network,
         "paul",
-        "Same question.",
-        **reply_ref(root_ref, {"uri": first["uri"], "cid": first["cid"]}),
+        "@agency.test can you help?",
+        **reply_ref(top, middle),
+        **mention_of(agency["did"]),
     )
     atproto_network.index()
 
-    items, _ = read_everything(bluesky, cursor)
-    ids = [item.platform_id for item in items]
-    assert first["uri"] in ids and second["uri"] in ids
-    assert ids.index(first["uri"]) < ids.index(second["uri"]), "a parent comes before its reply"
+    page = bluesky.fetch_new(cursor=cursor, limit=50)
+    ids = [item.platform_id for item in page.items]
+    for parent, reply in [(first, second), (middle, ask), (top, middle)]:
+        assert ids.index(parent["uri"]) < ids.index(reply["uri"]), "a parent comes before its reply"
+
+    account = AccountFactory(platform=Platform.BLUESKY, handle="agency.test")
+    store_page(account, page, ItemVersion.Source.POLL)
+    threads = dict(Item.objects.values_list("platform_id", "thread_platform_id"))
+    assert threads[second["uri"]] == threads[first["uri"]] == root.platform_id
+    assert threads[ask["uri"]] == threads[middle["uri"]] == top["uri"]
     agency.update(bluesky.current_credentials)
 
 
