@@ -49,7 +49,7 @@ class ChaosPlan:
     page_size: int = 50
     workers: int = 1
     kills: int = 50
-    kill_every: tuple[float, float] = (0.5, 2.5)
+    kill_every: tuple[float, float] = (0.2, 1.5)
     backend: str = "database"  # or "rq"
     seed: int = 7
     drain_timeout: float = 600.0
@@ -190,7 +190,8 @@ class Processes:
                     os.killpg(process.pid, signal.SIGTERM)
                     process.wait(timeout=20)
                 except (ProcessLookupError, subprocess.TimeoutExpired):
-                    self.kill(process)
+                    pass
+            self.kill(process)  # and whatever the process group still holds
 
 
 def run(
@@ -257,6 +258,9 @@ def run(
         for _ in range(plan.workers):
             processes.start_worker()
         while report.kills < plan.kills:
+            # Kill only a worker that is doing something: wait for work to move since the last
+            # kill (ingest or triage), then let it run for a random moment more.
+            _wait_for_progress(timeout=30)
             time.sleep(rng.uniform(*plan.kill_every))
             victim = rng.randrange(len(processes.workers))
             processes.kill(processes.workers[victim])
@@ -316,6 +320,19 @@ def _add_sealed_and_open_items(account_id: int) -> None:
             + [comment(n, f"Later comment {n}") for n in range(5, 8)],
             source="poll",
         )
+
+
+def _work_done() -> int:
+    from civicdesk.archive.models import ItemVersion
+    from civicdesk.triage.models import Assessment
+
+    return ItemVersion.objects.count() + Assessment.objects.count()
+
+
+def _wait_for_progress(*, timeout: float) -> None:
+    start, deadline = _work_done(), time.monotonic() + timeout
+    while _work_done() == start and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _archived_items() -> int:

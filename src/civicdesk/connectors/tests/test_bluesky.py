@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from civicdesk.connectors.base import ConnectorError, ItemKind, MediaRef, OutgoingPost
-from civicdesk.connectors.bluesky import BlueskyConnector, facets_for
+from civicdesk.connectors.bluesky import BlueskyConnector
 from civicdesk.connectors.tests.contract_cases import build, payload
 
 PDS = "https://bsky.social/xrpc"
@@ -196,10 +196,150 @@ def test_a_thread_that_is_not_found_is_a_deletion(bluesky: BlueskyConnector) -> 
             bluesky.fetch_thread(platform_id=REPLY)
 
 
-def test_facets_count_utf8_bytes_not_characters() -> None:
-    text = "Café ☕ #ElmCity https://elm.example"
-    (tag,) = [f for f in facets_for(text) if f["features"][0]["$type"].endswith("#tag")]
-    (link,) = [f for f in facets_for(text) if f["features"][0]["$type"].endswith("#link")]
-    encoded = text.encode()
-    assert encoded[tag["index"]["byteStart"] : tag["index"]["byteEnd"]] == b"#ElmCity"
-    assert encoded[link["index"]["byteStart"] : link["index"]["byteEnd"]] == b"https://elm.example"
+def test_a_missing_access_token_refreshes_the_session_then_asks_for_a_reconnect(
+    bluesky: BlueskyConnector,
+) -> None:
+    with respx.mock() as router:
+        listing = router.get(
+            url__regex=rf"{PDS}/app\.bsky\.notification\.listNotifications.*"
+        ).mock(
+            side_effect=[
+                httpx.Response(401, json=payload("bluesky", "auth_missing")),
+                httpx.Response(200, json=payload("bluesky", "notifications_page2")),
+            ]
+        )
+        router.post(f"{PDS}/com.atproto.server.refreshSession").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "refresh_session"))
+        )
+        assert len(bluesky.fetch_new(cursor="", limit=50).items) == 1
+    assert listing.calls.last.request.headers["Authorization"] == "Bearer new-access-jwt"
+
+    refused = build(
+        BlueskyConnector,
+        [],
+        credentials={"did": DID, "access_jwt": "a", "refresh_jwt": "r"},
+        options={},
+    )
+    with respx.mock() as router:
+        router.get(url__regex=rf"{PDS}/app\.bsky\.notification\.listNotifications.*").mock(
+            return_value=httpx.Response(401, json=payload("bluesky", "auth_missing"))
+        )
+        refresh = router.post(f"{PDS}/com.atproto.server.refreshSession").mock(
+            return_value=httpx.Response(400, json=payload("bluesky", "expired_token"))
+        )
+        with pytest.raises(ConnectorError) as caught:
+            refused.fetch_new(cursor="", limit=50)
+    assert refresh.call_count == 1
+    assert caught.value.needs_reconnect is True
+    assert caught.value.message == (
+        "Bluesky no longer accepts this account's session (AuthMissing). Reconnect the account."
+    )
+
+
+@pytest.mark.parametrize("error", ["ExpiredToken", "InvalidToken", "AuthMissing"])
+def test_every_refused_session_is_refreshed_whatever_the_http_status(
+    bluesky: BlueskyConnector, error: str
+) -> None:
+    with respx.mock() as router:
+        router.get(url__regex=rf"{PDS}/app\.bsky\.feed\.getPostThread.*").mock(
+            side_effect=[
+                httpx.Response(400, json={"error": error, "message": "Bad token"}),
+                httpx.Response(200, json=payload("bluesky", "post_thread")),
+            ]
+        )
+        refresh = router.post(f"{PDS}/com.atproto.server.refreshSession").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "refresh_session"))
+        )
+        assert len(bluesky.fetch_thread(platform_id=ROOT)) == 3
+    assert refresh.call_count == 1
+
+
+def test_the_unnotified_parent_of_a_reply_is_read_with_it(bluesky: BlueskyConnector) -> None:
+    with respx.mock() as router:
+        router.get(url__regex=rf"{PDS}/app\.bsky\.notification\.listNotifications.*").mock(
+            return_value=httpx.Response(
+                200, json=payload("bluesky", "notifications_reply_to_unnotified_reply")
+            )
+        )
+        posts = router.get(url__regex=rf"{PDS}/app\.bsky\.feed\.getPosts.*").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "get_posts_unnotified_reply"))
+        )
+        page = bluesky.fetch_new(cursor="", limit=50)
+    parent = "at://did:plc:u5cwb2mwiv2bfq53cjufe6yn/app.bsky.feed.post/3k44ccccccc2a"
+    assert posts.call_count == 1
+    assert posts.calls.last.request.url.params.get_list("uris") == [parent]
+    assert [(r.platform_id, r.kind, r.parent_platform_id) for r in page.items] == [
+        (parent, ItemKind.REPLY, ROOT),
+        (
+            "at://did:plc:neighborpaul0000000000000/app.bsky.feed.post/3k44ccccccc2b",
+            ItemKind.REPLY,
+            parent,
+        ),
+    ]
+
+
+def test_missing_parents_are_read_25_to_a_call(bluesky: BlueskyConnector) -> None:
+    template = payload("bluesky", "notifications_reply_to_unnotified_reply")["notifications"][0]
+    notes = []
+    for n in range(30):
+        note = json.loads(json.dumps(template))
+        note["uri"] = f"at://did:plc:neighborpaul0000000000000/app.bsky.feed.post/3k44reply{n:03}"
+        note["record"]["reply"]["parent"]["uri"] = f"at://did:plc:someone/app.bsky.feed.post/p{n}"
+        notes.append(note)
+    with respx.mock() as router:
+        router.get(url__regex=rf"{PDS}/app\.bsky\.notification\.listNotifications.*").mock(
+            return_value=httpx.Response(200, json={"notifications": notes})
+        )
+        posts = router.get(url__regex=rf"{PDS}/app\.bsky\.feed\.getPosts.*").mock(
+            return_value=httpx.Response(200, json={"posts": []})
+        )
+        page = bluesky.fetch_new(cursor="", limit=50)
+    assert [len(c.request.url.params.get_list("uris")) for c in posts.calls] == [25, 5]
+    assert len(page.items) == 30, "a parent that is gone leaves its reply as it was"
+
+
+@pytest.mark.django_db
+def test_a_reply_to_an_unnotified_reply_is_archived_in_its_thread(
+    bluesky: BlueskyConnector,
+) -> None:
+    from civicdesk.accounts.polling import store_page
+    from civicdesk.archive.models import Item, ItemVersion
+    from civicdesk.connectors.base import Platform
+    from civicdesk.testing.factories import AccountFactory
+
+    account = AccountFactory.create(platform=Platform.BLUESKY, handle="elmcity.gov")
+    with respx.mock() as router:
+        router.get(url__regex=rf"{PDS}/app\.bsky\.notification\.listNotifications.*").mock(
+            return_value=httpx.Response(
+                200, json=payload("bluesky", "notifications_reply_to_unnotified_reply")
+            )
+        )
+        router.get(url__regex=rf"{PDS}/app\.bsky\.feed\.getPosts.*").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "get_posts_unnotified_reply"))
+        )
+        store_page(account, bluesky.fetch_new(cursor="", limit=50), ItemVersion.Source.POLL)
+    assert set(Item.objects.values_list("thread_platform_id", flat=True)) == {ROOT}
+
+
+def test_a_session_without_an_access_token_is_refreshed() -> None:
+    bluesky = build(
+        BlueskyConnector,
+        [],
+        credentials={"did": DID, "access_jwt": "", "refresh_jwt": "r"},
+        options={},
+    )
+    with respx.mock() as router:
+        listing = router.get(
+            url__regex=rf"{PDS}/app\.bsky\.notification\.listNotifications.*"
+        ).mock(
+            side_effect=[
+                httpx.Response(401, json=payload("bluesky", "auth_missing")),
+                httpx.Response(200, json=payload("bluesky", "notifications_page2")),
+            ]
+        )
+        router.post(f"{PDS}/com.atproto.server.refreshSession").mock(
+            return_value=httpx.Response(200, json=payload("bluesky", "refresh_session"))
+        )
+        bluesky.fetch_new(cursor="", limit=50)
+    assert "Authorization" not in listing.calls[0].request.headers
+    assert listing.calls[1].request.headers["Authorization"] == "Bearer new-access-jwt"

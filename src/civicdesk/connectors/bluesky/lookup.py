@@ -13,18 +13,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from civicdesk.connectors.base import ItemKind, ItemRecord, LookupResult
+from civicdesk.connectors.http import ApiResponse
 
-from .http import ApiResponse
+from .records import PostList, PostRecord, PostView
 
 if TYPE_CHECKING:
-    from .bluesky import BlueskyConnector
+    from .connector import BlueskyConnector
 
 MAX_URIS = 25  # app.bsky.feed.getPosts takes at most 25 uris
 
 
 def lookup_posts(connector: BlueskyConnector, platform_ids: Sequence[str]) -> LookupResult:
-    from .bluesky import PostList, PostRecord, PostView, _record_media
-
     response = _get_posts(connector, platform_ids)
     views = {
         view.uri: (view, raw, response)
@@ -61,7 +60,8 @@ def lookup_posts(connector: BlueskyConnector, platform_ids: Sequence[str]) -> Lo
                 record=record,
                 kind=ItemKind.REPLY if record.reply else ItemKind.MENTION,
                 raw=raw,
-                media=_record_media(view.author.did, record.embed),
+                media=connector.network.media_of_view(view.embed)
+                or connector.network.media_of_record(view.author.did, record.embed),
                 hidden=hidden,
             )
         )

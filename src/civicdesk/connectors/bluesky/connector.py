@@ -1,9 +1,13 @@
-"""Bluesky through AT Protocol XRPC calls to the account's PDS (which proxies ``app.bsky.*``).
+"""The Bluesky connector: AT Protocol XRPC calls to the account's PDS (which proxies
+``app.bsky.*`` to its AppView).
 
 Reads: ``app.bsky.notification.listNotifications`` (replies, mentions, quotes) and
 ``app.bsky.feed.getAuthorFeed`` (the account's own posts), both newest first, read in sweeps
 down to the last ``indexedAt`` seen. Post text is already plain; facets (links, mentions, tags)
-stay in ``raw``.
+stay in ``raw``. An AppView does not notify every reply (one indexed before its thread's root
+was, say), so the parent of a reply read on a page, when it is neither on the page nor the
+account's own post, is read too with ``app.bsky.feed.getPosts`` (up to 25 posts a call) and
+returned before the reply: the thread is whole in the archive.
 
 Hiding a reply means adding its AT-URI to ``hiddenReplies`` in the threadgate record of the
 thread's root post, which must be the agency's own post; the record is rewritten with
@@ -12,25 +16,22 @@ records can be deleted.
 
 Sessions: an app-password session (``createSession``) is limited to 30 per 5 minutes, so the
 access and refresh JWTs are kept in the credentials and refreshed with ``refreshSession`` when the
-PDS answers ``ExpiredToken``; read :attr:`BlueskyConnector.current_credentials` afterwards and
-store it. The atproto SDK was not used for network I/O so that rate limits are handled in
-:mod:`civicdesk.connectors.http` like every other platform.
+PDS refuses the access JWT (``ExpiredToken``, ``InvalidToken``, ``AuthMissing``); read
+:attr:`BlueskyConnector.current_credentials` afterwards and store it. The atproto SDK was not
+used for network I/O so that rate limits are handled in :mod:`civicdesk.connectors.http` like
+every other platform.
 
-Options: ``service`` (PDS base URL, default ``https://bsky.social``). Credentials: ``did``,
-``access_jwt``, ``refresh_jwt``.
+Options: ``service`` (PDS base URL, default ``https://bsky.social``), ``web_app`` and
+``image_cdn`` (see :mod:`.network`). Credentials: ``did``, ``access_jwt``, ``refresh_jwt``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-import httpx
-from pydantic import BaseModel, ConfigDict, Field
-
-from civicdesk.connectors import bluesky_lookup
 from civicdesk.connectors.base import (
     Capability,
     ConnectorError,
@@ -44,153 +45,34 @@ from civicdesk.connectors.base import (
     Platform,
 )
 from civicdesk.connectors.cursors import StreamPage, Sweep, position_of, read_streams
-from civicdesk.connectors.http import ApiResponse, HttpConnector, PlatformClient
+from civicdesk.connectors.http import ApiResponse
 
-DEFAULT_SERVICE = "https://bsky.social"
+from . import lookup as bluesky_lookup
+from .client import BlueskyClient
+from .facets import facets_for
+from .records import (
+    POST,
+    THREADGATE,
+    Author,
+    AuthorFeed,
+    CreatedRecord,
+    Notification,
+    NotificationList,
+    PostRecord,
+    PostView,
+    StoredRecord,
+    StrongRef,
+    split_at_uri,
+)
+
 MAX_PAGE = 100
 MAX_IMAGES = 4
-POST = "app.bsky.feed.post"
-THREADGATE = "app.bsky.feed.threadgate"
+# How many levels up a thread the missing parents of a page are looked for.
+MAX_PARENT_ROUNDS = 3
 READ_REASONS = frozenset({"reply", "mention", "quote"})
-_LINK = re.compile(r"https?://[^\s<>\"')\]]+")
-_TAG = re.compile(r"(?<![\w#])#([^\s#\d][^\s#]{0,63})")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
-class StrongRef(_Model):
-    uri: str
-    cid: str
-
-
-class ReplyRef(_Model):
-    root: StrongRef
-    parent: StrongRef
-
-
-class PostRecord(_Model):
-    text: str = ""
-    created_at: datetime = Field(alias="createdAt")
-    reply: ReplyRef | None = None
-    langs: list[str] = []
-    embed: dict[str, Any] | None = None
-
-
-class Author(_Model):
-    did: str
-    handle: str = ""
-    display_name: str = Field("", alias="displayName")
-
-
-class PostView(_Model):
-    uri: str
-    cid: str
-    author: Author
-    record: dict[str, Any]
-    embed: dict[str, Any] | None = None
-    indexed_at: datetime = Field(alias="indexedAt")
-    reply_count: int = Field(0, alias="replyCount")
-    repost_count: int = Field(0, alias="repostCount")
-    like_count: int = Field(0, alias="likeCount")
-    quote_count: int = Field(0, alias="quoteCount")
-    threadgate: dict[str, Any] | None = None
-
-
-class Notification(_Model):
-    uri: str
-    cid: str
-    author: Author
-    reason: str
-    record: dict[str, Any]
-    indexed_at: datetime = Field(alias="indexedAt")
-
-
-class NotificationList(_Model):
-    notifications: list[dict[str, Any]]
-    cursor: str | None = None
-
-
-class FeedItem(_Model):
-    post: dict[str, Any]
-    reason: dict[str, Any] | None = None
-
-
-class AuthorFeed(_Model):
-    feed: list[FeedItem]
-    cursor: str | None = None
-
-
-class PostList(_Model):
-    posts: list[dict[str, Any]]
-
-
-class CreatedRecord(_Model):
-    uri: str
-    cid: str
-
-
-class StoredRecord(_Model):
-    uri: str
-    cid: str | None = None
-    value: dict[str, Any]
-
-
-class Session(_Model):
-    did: str
-    access_jwt: str = Field(alias="accessJwt")
-    refresh_jwt: str = Field(alias="refreshJwt")
-
-
-def split_at_uri(uri: str) -> tuple[str, str, str]:
-    """(repo did, collection, record key) of ``at://did/collection/rkey``."""
-    parts = uri.removeprefix("at://").split("/")
-    if len(parts) != 3:
-        raise ConnectorError(f"{uri!r} is not the address of a Bluesky record.", permanent=True)
-    return parts[0], parts[1], parts[2]
-
-
-def facets_for(text: str) -> list[dict[str, Any]]:
-    """Link and hashtag facets; offsets count UTF-8 bytes, as the richtext lexicon requires."""
-    facets: list[dict[str, Any]] = []
-
-    def byte_span(start: int, end: int) -> dict[str, int]:
-        return {"byteStart": len(text[:start].encode()), "byteEnd": len(text[:end].encode())}
-
-    for match in _LINK.finditer(text):
-        url = match.group(0).rstrip(".,;:!?")
-        facets.append(
-            {
-                "index": byte_span(match.start(), match.start() + len(url)),
-                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}],
-            }
-        )
-    for match in _TAG.finditer(text):
-        facets.append(
-            {
-                "index": byte_span(match.start(), match.end()),
-                "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": match.group(1)}],
-            }
-        )
-    return facets
-
-
-def _classify(response: httpx.Response, body: Any, item_id: str) -> ConnectorError | None:
-    if response.is_success or not isinstance(body, dict):
-        return None
-    error = body.get("error")
-    if error in ("ExpiredToken", "InvalidToken", "AuthenticationRequired"):
-        return ConnectorError(
-            f"Bluesky no longer accepts this account's session ({error}). Reconnect the account.",
-            needs_reconnect=True,
-        )
-    if error in ("NotFound", "RecordNotFound") and item_id:
-        return ItemGone(Platform.BLUESKY.label, item_id)
-    return None
-
-
-class BlueskyConnector(HttpConnector):
+class BlueskyConnector(BlueskyClient):
     platform: ClassVar[Platform] = Platform.BLUESKY
     capabilities = frozenset(
         {
@@ -208,33 +90,8 @@ class BlueskyConnector(HttpConnector):
         }
     )
 
-    @property
-    def http(self) -> PlatformClient:
-        if not hasattr(self, "_http"):
-            self._session = {
-                "did": str(self.credentials["did"]),
-                "access_jwt": str(self.credentials["access_jwt"]),
-                "refresh_jwt": str(self.credentials["refresh_jwt"]),
-            }
-            self._http = self.make_client(
-                base_url=str(self.options.get("service", DEFAULT_SERVICE)).rstrip("/"),
-                headers={"Authorization": f"Bearer {self._session['access_jwt']}"},
-                classify_error=_classify,
-            )
-        return self._http
-
     lookup_batch_size = bluesky_lookup.MAX_URIS
     lookup_calls = 2
-
-    @property
-    def did(self) -> str:
-        return str(self.credentials["did"])
-
-    @property
-    def current_credentials(self) -> dict[str, str]:
-        """The session to store after a call: the JWTs change when the session is refreshed."""
-        self.http  # noqa: B018 - creates the session from the credentials on first use
-        return dict(self._session)
 
     def fetch_new(self, *, cursor: str, limit: int) -> FetchPage:
         return read_streams(
@@ -348,33 +205,6 @@ class BlueskyConnector(HttpConnector):
             "quotes": view.quote_count,
         }
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> ApiResponse:
-        try:
-            return self.http.request(method, path, **kwargs)
-        except ConnectorError as error:
-            if not error.needs_reconnect or not self._refresh_session():
-                raise
-            return self.http.request(method, path, **kwargs)
-
-    def _refresh_session(self) -> bool:
-        try:
-            response = self.http.post(
-                "/xrpc/com.atproto.server.refreshSession",
-                headers={"Authorization": f"Bearer {self._session['refresh_jwt']}"},
-            )
-        except ConnectorError as error:
-            if error.needs_reconnect or error.permanent:
-                return False
-            raise
-        session = response.parse(Session)
-        self._session = {
-            "did": session.did,
-            "access_jwt": session.access_jwt,
-            "refresh_jwt": session.refresh_jwt,
-        }
-        self.http.set_header("Authorization", f"Bearer {session.access_jwt}")
-        return True
-
     def _read_notifications(self, sweep: Sweep, limit: int) -> StreamPage:
         params: dict[str, Any] = {"limit": max(1, min(limit, MAX_PAGE))}
         if sweep.page:
@@ -394,6 +224,19 @@ class BlueskyConnector(HttpConnector):
             if note.reason in READ_REASONS:
                 records.append(self._notification_record(note, raw, response))
         records.reverse()  # the listing is newest first
+        # A notification carries the record, not the AppView's view of it: read the views of
+        # posts with media (for their image URLs) in the same calls as the missing parents.
+        with_media = [record.platform_id for record in records if record.media]
+        views = self._views([*with_media, *self._missing_parents(records, set())])
+        records = [
+            replace(
+                record, media=self.network.media_of_view(views[record.platform_id][0].get("embed"))
+            )
+            if record.media and record.platform_id in views
+            else record
+            for record in records
+        ]
+        records = self._with_missing_parents(records, views)
         next_sweep = sweep.advance(
             seen=seen, next_page=listing.cursor or "", reached_watermark=reached
         )
@@ -423,6 +266,7 @@ class BlueskyConnector(HttpConnector):
             seen.append(position)
             records.append(self._post_record(item.post, response))
         records.reverse()
+        records = self._with_missing_parents(records)
         next_sweep = sweep.advance(
             seen=seen, next_page=feed.cursor or "", reached_watermark=reached
         )
@@ -439,7 +283,7 @@ class BlueskyConnector(HttpConnector):
             record=record,
             kind=kind,
             raw=raw,
-            media=_record_media(note.author.did, record.embed),
+            media=self.network.media_of_record(note.author.did, record.embed),
         )
 
     def _post_record(
@@ -451,7 +295,9 @@ class BlueskyConnector(HttpConnector):
             kind = ItemKind.REPLY if record.reply else ItemKind.POST
         else:
             kind = ItemKind.REPLY if record.reply else ItemKind.MENTION
-        media = _view_media(view.embed) or _record_media(view.author.did, record.embed)
+        media = self.network.media_of_view(view.embed) or self.network.media_of_record(
+            view.author.did, record.embed
+        )
         return self._record(
             uri=view.uri,
             author=view.author,
@@ -482,7 +328,7 @@ class BlueskyConnector(HttpConnector):
             author_handle=author.handle,
             author_name=author.display_name,
             author_platform_id=author.did,
-            url=f"https://bsky.app/profile/{author.handle or author.did}/post/{rkey}",
+            url=self.network.post_url(author=author.handle or author.did, rkey=rkey),
             parent_platform_id=record.reply.parent.uri if record.reply else "",
             language=record.langs[0] if record.langs else "",
             media=media,
@@ -490,14 +336,44 @@ class BlueskyConnector(HttpConnector):
             raw=raw,
         )
 
-    def _get_post(self, uri: str) -> PostView:
-        response = self._call(
-            "GET", "/xrpc/app.bsky.feed.getPosts", params={"uris": uri}, item_id=uri
-        )
-        posts = response.parse(PostList).posts
-        if not posts:
-            raise ItemGone(self.platform.label, uri)
-        return response.parse(PostView, posts[0])
+    def _missing_parents(self, records: Sequence[ItemRecord], known: set[str]) -> list[str]:
+        """Parents of ``records`` that are not among them, ``known`` or the account's own posts.
+
+        The account's own posts are read from its author feed.
+        """
+        on_page = known | {record.platform_id for record in records}
+        own = f"at://{self.did}/"
+        parents = (record.parent_platform_id for record in records)
+        return [
+            uri
+            for uri in dict.fromkeys(parents)
+            if uri and uri not in on_page and not uri.startswith(own)
+        ]
+
+    def _with_missing_parents(
+        self,
+        records: list[ItemRecord],
+        views: dict[str, tuple[dict[str, Any], ApiResponse]] | None = None,
+    ) -> list[ItemRecord]:
+        """``records`` after the ancestors they lack, up to :data:`MAX_PARENT_ROUNDS` levels up.
+
+        ``views``, when given, were read for the first level already. A parent that is gone is
+        left out: the reply still names it.
+        """
+        known: set[str] = set()
+        pending = records
+        ancestors: list[ItemRecord] = []
+        for _ in range(MAX_PARENT_ROUNDS):
+            missing = self._missing_parents(pending, known)
+            if not missing:
+                break
+            known.update(record.platform_id for record in pending)
+            known.update(missing)
+            found = views if views is not None else self._views(missing)
+            views = None
+            pending = [self._post_record(*found[uri]) for uri in missing if uri in found]
+            ancestors = pending + ancestors
+        return ancestors + records
 
     def _threadgate(self, rkey: str, *, root_uri: str) -> tuple[dict[str, Any], str | None]:
         """The root post's threadgate and its CID, or a new one (no ``allow``: anyone may reply)."""
@@ -542,7 +418,7 @@ class BlueskyConnector(HttpConnector):
             created_at=created_at,
             author_handle=self.handle,
             author_platform_id=self.did,
-            url=f"https://bsky.app/profile/{self.did}/post/{split_at_uri(created.uri)[2]}",
+            url=self.network.post_url(author=self.did, rkey=split_at_uri(created.uri)[2]),
             parent_platform_id=reply["parent"]["uri"] if reply else "",
             language=post.language,
             media=post.media,
@@ -573,51 +449,3 @@ class BlueskyConnector(HttpConnector):
             "$type": "app.bsky.embed.images",
             "images": [{"alt": m.alt_text, "image": self._upload(m)} for m in media],
         }
-
-    def _upload(self, media: MediaRef) -> dict[str, Any]:
-        content, content_type = self.http.download(media.url)
-        response = self._call(
-            "POST",
-            "/xrpc/com.atproto.repo.uploadBlob",
-            content=content,
-            headers={"Content-Type": content_type},
-        )
-        blob = (response.body or {}).get("blob")
-        if not isinstance(blob, dict):
-            raise ConnectorError(
-                "Bluesky did not return the uploaded file's reference.", permanent=True
-            )
-        return blob
-
-
-def _view_media(embed: dict[str, Any] | None) -> tuple[MediaRef, ...]:
-    if not embed:
-        return ()
-    if embed.get("$type") == "app.bsky.embed.images#view":
-        return tuple(
-            MediaRef(url=str(image.get("fullsize", "")), alt_text=str(image.get("alt", "")))
-            for image in embed.get("images") or []
-        )
-    if embed.get("$type") == "app.bsky.embed.video#view":
-        return (
-            MediaRef(
-                url=str(embed.get("playlist", "")), kind="video", alt_text=str(embed.get("alt", ""))
-            ),
-        )
-    return ()
-
-
-def _record_media(did: str, embed: dict[str, Any] | None) -> tuple[MediaRef, ...]:
-    """Media named by blob CID in a record, addressed through Bluesky's public image CDN."""
-    if not embed or embed.get("$type") != "app.bsky.embed.images":
-        return ()
-    refs = []
-    for image in embed.get("images") or []:
-        link = ((image.get("image") or {}).get("ref") or {}).get("$link", "")
-        refs.append(
-            MediaRef(
-                url=f"https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{link}@jpeg",
-                alt_text=str(image.get("alt", "")),
-            )
-        )
-    return tuple(refs)
