@@ -9,17 +9,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from django.db import connection
+from civicdesk.testing.chaos import database_url
 
 
 def test_database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    user = db.get("USER") or "postgres"
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+    return database_url()
 
 
 def civicdesk(
