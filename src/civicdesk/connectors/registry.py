@@ -18,7 +18,12 @@ def connector_for(account: Account) -> Connector:
     """The connector for ``account``, holding its decrypted credentials."""
     options = account.options or {}
     if options.get("replay_path"):
-        return ReplayConnector(handle=account.handle, credentials={}, options=options)
+        # A lookup sees only the listed lines the account's polls have read (see lookup()).
+        return ReplayConnector(
+            handle=account.handle,
+            credentials={},
+            options={**options, "replay_cursor": account.cursor},
+        )
     try:
         cls = CONNECTORS[account.platform]
     except KeyError as exc:

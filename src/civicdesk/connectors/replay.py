@@ -135,7 +135,13 @@ class ReplayConnector(Connector):
         return FetchPage(items, f"{offset}:{line_no}", has_more=True, deleted_ids=deleted)
 
     def lookup(self, *, platform_ids: Sequence[str]) -> LookupResult:
+        """Each item's state now: its unlisted changes that are due, and its listed lines up to
+        the account's cursor. A listed line the polls have not read yet is still to come, as on
+        a platform whose listing and lookups agree: a lookup never sees a state that polling
+        would then deliver an older one after."""
         history = self._history()
+        cursor = str(self.options.get("replay_cursor") or "")
+        read_up_to = int(cursor.split(":")[1]) if ":" in cursor else 0
         found: list[ItemRecord] = []
         gone: list[str] = []
         for platform_id in platform_ids:
@@ -143,6 +149,7 @@ class ReplayConnector(Connector):
                 (line, event)
                 for line, event in history.get(platform_id, [])
                 if self._due(float(event.get("offset_s", 0)))
+                and (event.get("unlisted") or line <= read_up_to)
             ]
             if not seen or seen[-1][1].get("op") == "delete":
                 gone.append(platform_id)
