@@ -1,4 +1,5 @@
-"""A person signs in, opens the inbox, opens an item and marks it done, in a real browser."""
+"""A person signs in, opens the inbox, an item and the accounts page in a real browser; axe-core
+checks every page visited against WCAG 2.1 AA."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import transaction
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect, sync_playwright
 
 from civicdesk.archive.ingest import store_records
@@ -34,6 +36,21 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
+
+
+AXE = Axe()
+# WCAG 2.1 A and AA, what ADA Title II asks of a public agency's pages.
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def assert_accessible(page: Page) -> None:
+    """axe-core on the page as it stands: no WCAG 2.1 A or AA violation."""
+    results = AXE.run(page, options=WCAG_21_AA)
+    problems = [
+        f"{v['id']}: {v['help']} ({', '.join(str(n['target']) for n in v['nodes'][:3])})"
+        for v in results.response["violations"]
+    ]
+    assert problems == [], f"{page.url}: {problems}"
 
 
 def browse(steps: Callable[[Page], None]) -> list[str]:
@@ -87,12 +104,14 @@ def test_sign_in_open_an_item_and_mark_it_done(live_server, agency, flushable_ar
         page.goto(f"{live_server.url}/inbox/")
         page.get_by_label("Username").fill("district_admin")
         page.get_by_label("Password").fill("correct horse battery")
+        assert_accessible(page)
         page.get_by_role("button", name="Sign in").click()
 
         expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
         expect(page.get_by_text("3 items")).to_be_visible()
         expect(page.get_by_text("<script>alert('x')</script> thanks")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "inbox.png"), full_page=True)
+        assert_accessible(page)
 
         # Keyboard: j selects the first row, e marks it done in place.
         page.keyboard.press("j")
@@ -108,6 +127,14 @@ def test_sign_in_open_an_item_and_mark_it_done(live_server, agency, flushable_ar
         page.get_by_role("button", name="Mark done").click()
         expect(page.get_by_text("Status: Done")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "item.png"), full_page=True)
+        assert_accessible(page)
+
+        # The accounts page: health, archived items and the re-check schedule.
+        page.goto(f"{live_server.url}/accounts/")
+        expect(page.get_by_role("columnheader", name="Re-checks")).to_be_visible()
+        expect(page.get_by_text(re.compile(r"\b\d+ due\b")).first).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "accounts.png"), full_page=True)
+        assert_accessible(page)
 
     dialogs = browse(steps)
 
@@ -175,17 +202,21 @@ def test_triage_orders_the_inbox_explains_and_routes(live_server, agency, flusha
         expect(rows.nth(1)).to_contain_text("bus for route 7")
         expect(rows.nth(1)).to_contain_text("→ Transportation")
         page.screenshot(path=str(SCREENSHOTS / "inbox-by-priority.png"), full_page=True)
+        assert_accessible(page)
 
         rows.first.locator("a.text").click()
         expect(page.get_by_role("heading", name="Triage")).to_be_visible()
         expect(page.locator(".triage-panel")).to_contain_text("Threat")
         page.screenshot(path=str(SCREENSHOTS / "item-explanation.png"), full_page=True)
+        assert_accessible(page)
 
         page.goto(f"{live_server.url}/triage/rules/")
         expect(page.get_by_text("Bus questions")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "routing-rules.png"), full_page=True)
+        assert_accessible(page)
         page.goto(f"{live_server.url}/triage/thresholds/")
         expect(page.get_by_role("heading", name="Threat")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "thresholds.png"), full_page=True)
+        assert_accessible(page)
 
     assert browse(steps) == []
