@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -11,44 +11,31 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from civicdesk.core import owed
+
 from .anchoring import Anchor, anchor_file, key_id, public_key_pem, read_anchors, signing_key
 from .models import AnchorDelivery
 
-RETRY_AFTER = timedelta(hours=1)
-
 
 def claim_anchor_delivery(*, today: date) -> AnchorDelivery | None:
-    """Claim today's e-mail of the anchors, once, and enqueue it; None if not due or not set up.
+    """Claim today's e-mail of the anchors, once, and owe its sending; None if not due or not set up.
 
-    An e-mail that has not gone out an hour after it was handed to a worker (the mail server was
-    down, the worker was killed) is handed over again.
+    Sending is owed work (``core.owed``): an e-mail that failed (the mail server was down) or
+    whose worker was killed is sent again by the scheduler's sweep.
     """
     if not settings.RECORDS_OFFICER_EMAIL:
         return None
-    now = timezone.now()
-    stale = now - RETRY_AFTER
-    for pk in AnchorDelivery.objects.filter(sent_at=None, claimed_at__lt=stale).values_list(
-        "pk", flat=True
-    ):
-        if AnchorDelivery.objects.filter(pk=pk, sent_at=None, claimed_at__lt=stale).update(
-            claimed_at=now
-        ):
-            _enqueue(pk)
     if AnchorDelivery.objects.filter(day=today).exists():
         return None
-    try:
-        with transaction.atomic():
-            delivery = AnchorDelivery.objects.create(day=today, claimed_at=now)
-    except IntegrityError:
-        return None  # claimed a moment ago by another scheduler
-    _enqueue(delivery.pk)
-    return delivery
-
-
-def _enqueue(delivery_id: int) -> None:
     from .tasks import send_anchors
 
-    transaction.on_commit(lambda: send_anchors.enqueue(delivery_id=delivery_id))
+    try:
+        with transaction.atomic():
+            delivery = AnchorDelivery.objects.create(day=today, claimed_at=timezone.now())
+            owed.owe(send_anchors, delivery_id=delivery.pk)
+    except IntegrityError:
+        return None  # claimed a moment ago by another scheduler
+    return delivery
 
 
 def send_anchors(*, delivery: AnchorDelivery) -> int:

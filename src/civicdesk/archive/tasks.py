@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from civicdesk.core import owed
+
 from . import anchor_delivery, recapture
 from .models import AnchorDelivery
 
 
 @task()
-def send_anchors(*, delivery_id: int) -> int:
-    return anchor_delivery.send_anchors(delivery=AnchorDelivery.objects.get(pk=delivery_id))
+def send_anchors(*, delivery_id: int, owed_id: int | None = None) -> int:
+    delivery = AnchorDelivery.objects.get(pk=delivery_id)
+    return owed.perform(owed_id, lambda: anchor_delivery.send_anchors(delivery=delivery)) or 0
 
 
 @task()

@@ -134,10 +134,17 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(15 * 2 ** max(attempts - 1, 0), 3600))
 
 
+def _on_database_queue() -> bool:
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend)
+
+
 def _queue_states(works: list[OwedTask], now: datetime) -> dict[int, str]:
     """'queued', 'running' or 'lost' for each row's last enqueue, as the task queue knows it."""
     found: dict[str, tuple[str | None, datetime | None]] = {}
-    if settings.TASK_BACKEND == "database":
+    if _on_database_queue():
         from django_tasks_db.models import DBTaskResult
 
         for result_id, status, started_at in DBTaskResult.objects.filter(
@@ -149,8 +156,8 @@ def _queue_states(works: list[OwedTask], now: datetime) -> dict[int, str]:
             try:
                 task: Task[Any, Any] = import_string(work.task_path)
                 result = task.get_backend().get_result(work.result_id)
-            except (TaskResultDoesNotExist, ImportError, ValueError):
-                continue
+            except (TaskResultDoesNotExist, ImportError, ValueError, NotImplementedError):
+                continue  # unknown to the queue (an immediate backend keeps no results)
             found[work.result_id] = (result.status, result.started_at)
     states: dict[int, str] = {}
     for work in works:
@@ -211,7 +218,7 @@ def _close_abandoned_results(now: datetime) -> int:
     The owed rows already retry the work; this keeps the queue's own record truthful. RQ does
     the same for its jobs itself (a worker's heartbeat that stops moves its job to failed).
     """
-    if settings.TASK_BACKEND != "database":
+    if not _on_database_queue():
         return 0
     from django_tasks_db.models import DBTaskResult
 
