@@ -151,8 +151,8 @@ def test_sign_in_open_an_item_and_mark_it_done(live_server, agency, flushable_ar
 def test_triage_orders_the_inbox_explains_and_routes(live_server, agency, flushable_archive):
     """With the shipped model: a threat comes first with its reason; a rule routes a bus question."""
     from civicdesk.core.models import Unit
+    from civicdesk.routing.models import RoutingRule
     from civicdesk.triage.assess import assess_versions
-    from civicdesk.triage.models import RoutingRule
 
     transportation = Unit.objects.create(
         organization=agency.district,
@@ -210,7 +210,7 @@ def test_triage_orders_the_inbox_explains_and_routes(live_server, agency, flusha
         page.screenshot(path=str(SCREENSHOTS / "item-explanation.png"), full_page=True)
         assert_accessible(page)
 
-        page.goto(f"{live_server.url}/triage/rules/")
+        page.goto(f"{live_server.url}/routing/rules/")
         expect(page.get_by_text("Bus questions")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "routing-rules.png"), full_page=True)
         assert_accessible(page)

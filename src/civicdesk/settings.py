@@ -159,6 +159,7 @@ INSTALLED_APPS = [
     "civicdesk.archive",
     "civicdesk.inbox",
     "civicdesk.triage",
+    "civicdesk.routing",
     "civicdesk.demo",
 ]
 if TASK_BACKEND == "rq":
@@ -189,6 +190,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "civicdesk.core.context_processors.management",
             ],
         },
     },

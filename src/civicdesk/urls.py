@@ -10,6 +10,7 @@ urlpatterns = [
     path("inbox/", include("civicdesk.inbox.urls")),
     path("accounts/", include("civicdesk.accounts.urls")),
     path("triage/", include("civicdesk.triage.urls")),
+    path("routing/", include("civicdesk.routing.urls")),
     path("", include("civicdesk.connectors.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from civicdesk.accounts.models import Account
 from civicdesk.archive.models import Item
 
-from .models import Membership, Unit
+from .models import Membership, Organization, Unit
 
 Person = User | AnonymousUser
 
@@ -93,3 +94,47 @@ def account_for(user: Person, pk: int) -> Account:
         return visible_accounts(user).select_related("unit", "organization", "custodian").get(pk=pk)
     except Account.DoesNotExist as exc:
         raise Http404("No such account.") from exc
+
+
+def manageable_organizations(user: Person) -> QuerySet[Organization]:
+    """Organizations whose organization-wide settings (routing rules, signal thresholds) this
+    person may change: superusers, and admins of a top-level unit of the organization.
+
+    An admin of a school or a precinct manages that unit only; its rules would reach every unit.
+    """
+    if not user.is_authenticated:
+        return Organization.objects.none()
+    if user.is_superuser:
+        return Organization.objects.all()
+    return Organization.objects.filter(
+        units__parent__isnull=True,
+        units__memberships__user=user,
+        units__memberships__role=Membership.Role.ADMIN,
+    ).distinct()
+
+
+def can_manage_organization(user: Person, organization: Organization) -> bool:
+    return manageable_organizations(user).filter(pk=organization.pk).exists()
+
+
+def organization_to_manage(
+    user: Person, pk: str | None, *, preferring: Q | None = None
+) -> Organization:
+    """The organization ``pk`` names, or with none named the first this person manages (the first
+    matching ``preferring`` if any does).
+
+    Raises PermissionDenied for someone who manages no organization, and Http404 when ``pk`` is
+    not an organization they manage.
+    """
+    organizations = manageable_organizations(user)
+    if not organizations.exists():
+        raise PermissionDenied("Only an organization's admins can change its routing and triage.")
+    if pk:
+        if not pk.isdigit():
+            raise Http404("No such organization.")
+        try:
+            return organizations.get(pk=int(pk))
+        except Organization.DoesNotExist as exc:
+            raise Http404("No such organization.") from exc
+    chosen = organizations.filter(preferring).first() if preferring is not None else None
+    return chosen or organizations[0]

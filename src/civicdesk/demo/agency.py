@@ -18,7 +18,7 @@ from civicdesk.accounts.models import Account
 from civicdesk.connectors.base import Platform
 from civicdesk.core import audit
 from civicdesk.core.models import Membership, Organization, Unit
-from civicdesk.triage.models import RoutingRule
+from civicdesk.routing.models import RoutingRule
 
 DATA_DIR = Path(__file__).parent / "data"
 DEMO_PASSWORD = "riverbend-demo"  # noqa: S105 - printed for anyone running the demo
@@ -229,7 +229,11 @@ def create_demo_agency(*, started_at: datetime, speed: float = 1.0) -> list[Acco
         organization = Organization.objects.get(name=org_name)
         values = dict(fields)
         if "route_to" in values:
-            values["route_to"] = units[(org_name, values["route_to"])]
+            queue = values["route_to"] = units[(org_name, values["route_to"])]
+            # A unit a rule sends items to answers routed items, so staff can send items there too.
+            if not queue.takes_routed_items:
+                queue.takes_routed_items = True
+                queue.save(update_fields=["takes_routed_items"])
         RoutingRule.objects.get_or_create(
             organization=organization, name=rule_name, defaults=values
         )

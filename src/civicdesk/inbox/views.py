@@ -13,7 +13,8 @@ from django.views.decorators.vary import vary_on_headers
 from civicdesk.archive.models import Item
 from civicdesk.core import access
 from civicdesk.core.http import AuthenticatedHttpRequest
-from civicdesk.core.models import AuditEvent, Unit
+from civicdesk.core.models import AuditEvent
+from civicdesk.routing.queues import queues_for
 from civicdesk.triage.models import Assessment
 
 from .forms import InboxFilterForm
@@ -82,9 +83,7 @@ def item_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "flagged": [(n, s) for n, s in signals if s.get("positive") and not s.get("label")],
         "tones": [(n, s) for n, s in signals if s.get("label")],
         "missable": [name for name in CORRECTABLE if name not in positive],
-        "queues": Unit.objects.filter(
-            organization_id=item.account.organization_id, takes_routed_items=True
-        ),
+        "queues": queues_for(item, current=entry.queue_id if entry else None),
     }
     return render(request, "inbox/item.html", context)
 

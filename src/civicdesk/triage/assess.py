@@ -15,9 +15,9 @@ from django.db import IntegrityError, transaction
 
 from civicdesk.archive.models import ItemVersion
 from civicdesk.inbox.models import Entry
+from civicdesk.routing.matching import Facts, route, rules_for
 
 from .models import Assessment, SignalThreshold
-from .routing import Facts, route, rules_for
 from .scoring import SignalResult, TriageResult, load_triage
 
 logger = logging.getLogger(__name__)

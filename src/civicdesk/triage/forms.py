@@ -1,16 +1,8 @@
 from __future__ import annotations
 
-from typing import Any, cast
-
 from django import forms
-from django.contrib.auth.models import User
-from django.db.models import QuerySet
-
-from civicdesk.accounts.models import Account
-from civicdesk.core.models import Unit
 
 from .labels import signal_label
-from .models import RoutingRule
 from .signals import SIGNALS, Kind
 
 # What a rule or a threshold can name: the yes/no signals (sentiment and emotion are labels).
@@ -19,76 +11,14 @@ SIGNAL_CHOICES = [
 ]
 
 
-class CommaList(forms.Field):
-    """Words typed with commas between them, cleaned into a list."""
-
-    def to_python(self, value: Any) -> list[str]:
-        text = "" if value in self.empty_values else str(value)
-        return [part.strip() for part in text.split(",") if part.strip()]
-
-    def prepare_value(self, value: Any) -> str:
-        return ", ".join(value) if isinstance(value, list) else value or ""
-
-
-class RoutingRuleForm(forms.ModelForm):
-    signals = forms.MultipleChoiceField(
-        choices=SIGNAL_CHOICES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label="When triage finds",
-    )
-    keywords = CommaList(
-        required=False, help_text="Comma-separated; any one is enough. Leave empty for any text."
-    )
-
-    class Meta:
-        model = RoutingRule
-        fields = [
-            "name",
-            "position",
-            "is_enabled",
-            "signals",
-            "signal_match",
-            "keywords",
-            "language",
-            "account",
-            "unit",
-            "route_to",
-            "assign_to",
-            "tag",
-            "escalate",
-        ]
-        labels = {
-            "position": "Order",
-            "is_enabled": "On",
-            "signal_match": "Match",
-            "unit": "Only for accounts of",
-        }
-
-    def __init__(
-        self, *args: Any, units: QuerySet[Unit], accounts: QuerySet[Account], **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        cast("forms.ModelChoiceField[Unit]", self.fields["unit"]).queryset = units
-        cast("forms.ModelChoiceField[Unit]", self.fields["route_to"]).queryset = units.filter(
-            takes_routed_items=True
-        )
-        cast("forms.ModelChoiceField[Account]", self.fields["account"]).queryset = accounts
-        cast(
-            "forms.ModelChoiceField[User]", self.fields["assign_to"]
-        ).queryset = User.objects.filter(memberships__unit__in=units).distinct()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if not (
-            data.get("route_to") or data.get("assign_to") or data.get("tag") or data.get("escalate")
-        ):
-            raise forms.ValidationError(
-                "Say what the rule does: a queue, a person, a tag, or escalation."
-            )
-        return data
-
-
 class ThresholdForm(forms.Form):
     signal = forms.ChoiceField(choices=SIGNAL_CHOICES)
-    threshold = forms.FloatField(min_value=0.0, max_value=1.0)
+    threshold = forms.FloatField(
+        min_value=0.0,
+        max_value=1.0,
+        # Django refuses "nan" and "inf" as invalid; all three cases get the same sentence.
+        error_messages=dict.fromkeys(
+            ("required", "invalid", "min_value", "max_value"),
+            "Enter a threshold between 0 and 1, such as 0.75.",
+        ),
+    )

@@ -4,8 +4,6 @@ from . import views
 
 app_name = "triage"
 urlpatterns = [
-    path("rules/", views.rules, name="rules"),
     path("thresholds/", views.thresholds, name="thresholds"),
     path("items/<int:pk>/correct/", views.correct_signal, name="correct"),
-    path("items/<int:pk>/reroute/", views.reroute, name="reroute"),
 ]

@@ -8,10 +8,11 @@ from civicdesk.archive.ingest import store_records
 from civicdesk.core.models import AuditEvent, Membership, Unit
 from civicdesk.inbox import intake
 from civicdesk.inbox.models import Entry
+from civicdesk.routing.models import RoutingRule
 from civicdesk.testing.factories import MembershipFactory, UnitFactory, UserFactory, record
 from civicdesk.triage import assess
 from civicdesk.triage.feedback import feedback_labels
-from civicdesk.triage.models import Assessment, Correction, RoutingRule, SignalThreshold
+from civicdesk.triage.models import Assessment, Correction, SignalThreshold
 from civicdesk.triage.scoring import SignalResult, TriageResult
 
 pytestmark = pytest.mark.django_db
@@ -256,7 +257,7 @@ class TestCorrections:
         unit, dispatcher = transportation
         [entry] = arrive(agency.high_school_account, record("c1", "bus 14 is late again"))
         client.force_login(agency.district_admin)
-        client.post(reverse("triage:reroute", args=[entry.item_id]), {"queue": unit.pk})
+        client.post(reverse("routing:send_to", args=[entry.item_id]), {"queue": unit.pk})
         assess.assess_versions(version_ids=[entry.item.latest_version_id])
         entry.refresh_from_db()
         assert entry.queue == unit and entry.queue_is_manual is True
@@ -265,49 +266,6 @@ class TestCorrections:
             "from": "Riverbend High",
             "to": "Transportation",
         }
-
-
-class TestRuleEditor:
-    def test_an_admin_adds_a_rule(self, client, agency, transportation):
-        unit, _ = transportation
-        client.force_login(agency.district_admin)
-        response = client.post(
-            reverse("triage:rules"),
-            {
-                "name": "Bus questions",
-                "position": 10,
-                "is_enabled": "on",
-                "signals": ["question"],
-                "signal_match": "any",
-                "keywords": "bus, route",
-                "language": "",
-                "route_to": unit.pk,
-                "tag": "buses",
-            },
-        )
-        assert response.status_code == 302
-        rule = RoutingRule.objects.get()
-        assert (rule.keywords, rule.signals, rule.organization) == (
-            ["bus", "route"],
-            ["question"],
-            agency.district,
-        )
-        assert "Bus questions" in client.get(reverse("triage:rules")).content.decode()
-
-    def test_a_rule_that_does_nothing_is_explained(self, client, agency):
-        client.force_login(agency.district_admin)
-        response = client.post(
-            reverse("triage:rules"), {"name": "Nothing", "position": 1, "signal_match": "any"}
-        )
-        assert response.status_code == 400
-        assert (
-            "Say what the rule does: a queue, a person, a tag, or escalation."
-            in response.content.decode()
-        )
-
-    def test_only_admins_edit_rules(self, client, agency):
-        client.force_login(agency.school_editor)
-        assert client.get(reverse("triage:rules")).status_code == 403
 
 
 class TestRescore:

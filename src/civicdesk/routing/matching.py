@@ -10,9 +10,9 @@ from django.contrib.auth.models import User
 
 from civicdesk.core.access import units_below
 from civicdesk.core.models import Unit
+from civicdesk.triage.priority import LIKELY_THREAT
 
 from .models import RoutingRule
-from .priority import LIKELY_THREAT
 
 
 @dataclass
