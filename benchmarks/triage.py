@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from civicdesk.triage import language  # noqa: E402
 from civicdesk.triage.artifacts import ARTIFACT_DIR  # noqa: E402
-from civicdesk.triage.corpora import DEFAULT_DATA_DIR  # noqa: E402
+from civicdesk.training.corpora import DEFAULT_DATA_DIR  # noqa: E402
 from civicdesk.triage.scoring import load_from  # noqa: E402
 
 

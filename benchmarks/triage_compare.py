@@ -24,9 +24,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from civicdesk.triage import corpora, metrics, trainsets  # noqa: E402
+from civicdesk.training import corpora, trainsets  # noqa: E402
+from civicdesk.triage import metrics  # noqa: E402
 from civicdesk.triage.artifacts import ARTIFACT_DIR, load_head  # noqa: E402
-from civicdesk.triage.corpora import Split  # noqa: E402
+from civicdesk.training.corpora import Split  # noqa: E402
 from civicdesk.triage.evaluation import evaluate_file  # noqa: E402
 
 Scorer = Callable[[list[str]], list[float]]

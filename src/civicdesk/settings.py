@@ -159,6 +159,7 @@ INSTALLED_APPS = [
     "civicdesk.archive",
     "civicdesk.inbox",
     "civicdesk.triage",
+    "civicdesk.training",
     "civicdesk.routing",
     "civicdesk.demo",
 ]

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from civicdesk.triage import corpora
-from civicdesk.triage.corpora import Split
+from civicdesk.training import corpora
+from civicdesk.training.corpora import Split
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 EXAMPLES = PACKAGE_DIR / "examples"

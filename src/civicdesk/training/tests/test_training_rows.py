@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from civicdesk.triage import training, trainsets
-from civicdesk.triage.corpora import Split
+from civicdesk.training import heads as training
+from civicdesk.training import trainsets
+from civicdesk.training.corpora import Split
 
 
 def split(*rows: tuple[str, int]) -> Split:

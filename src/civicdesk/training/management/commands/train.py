@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from civicdesk.triage.corpora import DEFAULT_DATA_DIR
+from civicdesk.training.corpora import DEFAULT_DATA_DIR
 from civicdesk.triage.signals import LEARNED
 
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 "jigsaw_subset, suicidal_intent, …); the shipped models need no training data."
             )
         try:
-            from civicdesk.triage.training import train
+            from civicdesk.training.heads import train
         except ImportError as error:
             raise CommandError(
                 f"Training needs the triage-train extra: pip install 'civicdesk[triage-train]' ({error})."

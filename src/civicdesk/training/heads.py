@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from civicdesk.triage import artifacts, metrics, rules, trainsets
+from civicdesk.training import trainsets
+from civicdesk.training.corpora import DEFAULT_DATA_DIR, Split
+from civicdesk.triage import artifacts, metrics, rules
 from civicdesk.triage.artifacts import ARTIFACT_DIR, Head
-from civicdesk.triage.corpora import DEFAULT_DATA_DIR, Split
 from civicdesk.triage.features import NgramFeaturizer, fit_featurizer
 from civicdesk.triage.normalization import clean_text, model_text
 from civicdesk.triage.signals import LEARNED, SIGNALS, Kind, combine
