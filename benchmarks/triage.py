@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from civicdesk.training.corpora import DEFAULT_DATA_DIR  # noqa: E402
 from civicdesk.triage import language  # noqa: E402
 from civicdesk.triage.artifacts import ARTIFACT_DIR  # noqa: E402
-from civicdesk.training.corpora import DEFAULT_DATA_DIR  # noqa: E402
 from civicdesk.triage.scoring import load_from  # noqa: E402
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import sys
 import tempfile
 from collections.abc import Callable
@@ -25,9 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from civicdesk.training import corpora, trainsets  # noqa: E402
-from civicdesk.triage import metrics  # noqa: E402
-from civicdesk.triage.artifacts import ARTIFACT_DIR, load_head  # noqa: E402
 from civicdesk.training.corpora import Split  # noqa: E402
+from civicdesk.triage import metrics  # noqa: E402
 from civicdesk.triage.evaluation import evaluate_file  # noqa: E402
 
 Scorer = Callable[[list[str]], list[float]]
@@ -65,6 +63,27 @@ def vader() -> Callable[[list[str]], list[str]] | None:
         return "positive" if c >= 0.05 else "negative" if c <= -0.05 else "neutral"
 
     return lambda texts: [label(t) for t in texts]
+
+
+def vader_negative() -> Scorer | None:
+    """VADER as the simplest hate proxy an office could run: a clearly negative post."""
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError:
+        return None
+    analyzer = SentimentIntensityAnalyzer()
+    return lambda texts: [float(analyzer.polarity_scores(t)["compound"] <= -0.05) for t in texts]
+
+
+# Published GPU transformer figures on TweetEval (RoBERTa-base retrained on tweets, Barbieri et
+# al. 2020, Table 2): measured on the TEST splits, which this benchmark never reads; ours are on
+# validation, so the gap is indicative only.
+PUBLISHED = {
+    "offensive": ("macro-F1", 0.80),
+    "hate": ("macro-F1", 0.55),
+    "sentiment": ("macro-recall", 0.73),
+    "emotion": ("macro-F1", 0.79),
+}
 
 
 def baseline(train: Split) -> Callable[[list[str]], np.ndarray]:
@@ -170,6 +189,15 @@ def main() -> None:
                 labels = [int(y) for y in split.labels]
                 probs = base.predict_proba(split.texts)[:, list(base.classes_).index("1")]
                 print(row(signal, name, "tf-idf+LR", metrics.binary_metrics(labels, probs, 0.5)))
+                if signal == "hate" and (vader_proxy := vader_negative()) is not None:
+                    print(
+                        row(
+                            signal,
+                            name,
+                            "vaderSentiment (negative = hate)",
+                            binary_peer_metrics(vader_proxy(split.texts), labels),
+                        )
+                    )
                 if signal in profanity_like:
                     for peer, scorer in found_peers.items():
                         print(
@@ -177,28 +205,23 @@ def main() -> None:
                                 signal, name, peer, binary_peer_metrics(scorer(split.texts), labels)
                             )
                         )
-        # Sentiment: cross-validated on TweetEval val (see the module docstring).
+        # Sentiment: TweetEval's official measure is macro-recall.
         sentiment = trainsets.signal_data("sentiment", d, seed=0)
         val = sentiment.vals["tweeteval_sentiment"]
-        cv = load_head("sentiment", ARTIFACT_DIR).meta["validation"]["tweeteval_sentiment"]
-        print(row("sentiment", "tweeteval_sentiment (5-fold CV)", "**civic desk**", cv))
-        folds = np.array([int(hashlib.sha256(t.encode()).hexdigest(), 16) % 5 for t in val.texts])
-        pred = np.empty(len(val), dtype=object)
-        for k in range(5):
-            train = Split(
-                sentiment.train.texts
-                + [t for t, f in zip(val.texts, folds, strict=True) if f != k],
-                sentiment.train.labels
-                + [y for y, f in zip(val.labels, folds, strict=True) if f != k],
-            )
-            pred[folds == k] = baseline(train).predict(
-                [t for t, f in zip(val.texts, folds, strict=True) if f == k]
-            )
         classes = ["negative", "neutral", "positive"]
         print(
             row(
                 "sentiment",
-                "tweeteval_sentiment (5-fold CV)",
+                "tweeteval_sentiment val",
+                "**civic desk**",
+                evaluate_file("sentiment", write_csv(val, tmpdir, "sentiment"), progress=quiet),
+            )
+        )
+        pred = baseline(sentiment.train).predict(val.texts)
+        print(
+            row(
+                "sentiment",
+                "tweeteval_sentiment val",
                 "tf-idf+LR",
                 metrics.multiclass_metrics(val.labels, list(pred), classes),
             )
@@ -207,7 +230,7 @@ def main() -> None:
             print(
                 row(
                     "sentiment",
-                    "tweeteval_sentiment",
+                    "tweeteval_sentiment val",
                     "vaderSentiment",
                     metrics.multiclass_metrics(val.labels, vader_label(val.texts), classes),
                 )
@@ -270,3 +293,14 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    print()
+    print(
+        "Published GPU transformer figures (TweetEval test splits): "
+        + ", ".join(
+            f"{signal} {measure} {value:.2f}" for signal, (measure, value) in PUBLISHED.items()
+        )
+    )
+    print()
+    import triage_alarms
+
+    triage_alarms.main()

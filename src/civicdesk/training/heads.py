@@ -2,12 +2,11 @@
 
 Needs the `triage-train` extra (scikit-learn). Runs are deterministic for a given data
 directory, seed and package versions: the vocabulary is chosen by sorted frequency,
-liblinear gets a fixed random_state, and cross-validation folds come from text hashes.
+and liblinear gets a fixed random_state.
 """
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,7 +59,9 @@ def build_featurizer(data_dir: Path, seed: int) -> NgramFeaturizer:
     texts: list[str] = []
     for signal in LEARNED:
         data = trainsets.signal_data(signal, data_dir, seed)
-        texts.extend(data.train.texts + data.negatives.texts + data.written.texts)
+        texts.extend(
+            data.train.texts + data.negatives.texts + data.ordinary.texts + data.written.texts
+        )
     unique = sorted(set(_prepare(texts)))
     _log(f"vocabulary from {len(unique)} distinct training texts")
     return fit_featurizer(unique, **FEATURIZER_SETTINGS)
@@ -160,6 +161,7 @@ def _training_rows(
     for split, weight in (
         (data.train, 1.0),
         (data.negatives, trainsets.TRAFFIC_WEIGHT.get(signal, 1.0)),
+        (data.ordinary, trainsets.ORDINARY_WEIGHT.get(signal, 1.0)),
         (data.written, trainsets.WRITTEN_WEIGHT.get(signal, 1.0)),
     ):
         rows.texts.extend(split.texts)
@@ -170,10 +172,6 @@ def _training_rows(
             rows.add(text, int(label) if SIGNALS[signal].kind == Kind.BINARY else str(label))
             weights.append(FEEDBACK_WEIGHT)
     return rows, np.asarray(weights, dtype=np.float64)
-
-
-def _hash_fold(text: str, k: int) -> int:
-    return int(hashlib.sha256(text.encode()).hexdigest(), 16) % k
 
 
 def train_head(
@@ -240,38 +238,29 @@ def train_head(
                 "rate": round(float((traffic_scores >= threshold).mean()), 4),
             }
         classes: list[str] = ["0", "1"]
-        cv_note = ""
     else:
         classes = list(spec.classes)
         y_text = [str(label) for label in train_rows.labels]
-        if signal == "sentiment":
-            weights_out, bias_out, val_metrics, chosen_c = _cross_validated_sentiment(
-                x_train, y_text, weights, x_vals[data.primary], primary, classes, data.primary
-            )
-            cv_note = "metrics are 5-fold cross-validation over the TweetEval validation split; the shipped head also trains on that split"
-        else:
-            results = []
-            for c in C_GRID:
-                class_w, class_b = _fit_multiclass(x_train, y_text, weights, c, classes)
-                pred = [
-                    classes[i] for i in (x_vals[data.primary] @ class_w + class_b).argmax(axis=1)
-                ]
-                results.append(
-                    (
-                        metrics.multiclass_metrics(primary.labels, pred, classes)["macro_f1"]
-                        or 0.0,
-                        c,
-                        class_w,
-                        class_b,
-                    )
+        # Sentiment's official TweetEval measure is macro-recall; emotion's is macro-F1.
+        chosen_by = "macro_recall" if signal == "sentiment" else "macro_f1"
+        results = []
+        for c in C_GRID:
+            class_w, class_b = _fit_multiclass(x_train, y_text, weights, c, classes)
+            pred = [classes[i] for i in (x_vals[data.primary] @ class_w + class_b).argmax(axis=1)]
+            results.append(
+                (
+                    metrics.multiclass_metrics(primary.labels, pred, classes)[chosen_by] or 0.0,
+                    c,
+                    class_w,
+                    class_b,
                 )
-                _log(f"[{signal}] C={c}: macro-F1 {results[-1][0]:.4f}")
-            _, chosen_c, weights_out, bias_out = max(results, key=lambda r: (r[0], -r[1]))
-            val_metrics = {}
-            for name, split in data.vals.items():
-                pred = [classes[i] for i in (x_vals[name] @ weights_out + bias_out).argmax(axis=1)]
-                val_metrics[name] = metrics.multiclass_metrics(split.labels, pred, classes)
-            cv_note = ""
+            )
+            _log(f"[{signal}] C={c}: {chosen_by} {results[-1][0]:.4f}")
+        _, chosen_c, weights_out, bias_out = max(results, key=lambda r: (r[0], -r[1]))
+        val_metrics = {}
+        for name, split in data.vals.items():
+            pred = [classes[i] for i in (x_vals[name] @ weights_out + bias_out).argmax(axis=1)]
+            val_metrics[name] = metrics.multiclass_metrics(split.labels, pred, classes)
         threshold, curve = None, []
 
     version = f"{signal}-{HEAD_VERSION}-{artifacts.content_hash(weights_out.astype(np.float16), bias_out)}"
@@ -284,13 +273,13 @@ def train_head(
         "threshold_curve": curve,
         "threshold_curve_on": primary_names[0],
         "validation": val_metrics,
-        "validation_note": cv_note,
         "C": chosen_c,
         "seed": seed,
         "sources": data.sources,
         "n_train": len(train_rows),
         "n_written": len(data.written),
-        "n_feedback": len(train_rows) - len(data.train) - len(data.negatives) - len(data.written),
+        "n_feedback": len(train_rows)
+        - sum(len(s) for s in (data.train, data.negatives, data.ordinary, data.written)),
         "rules_version": rules.RULES_VERSION if spec.has_rules else None,
         "score": "signals.combine(model, rules)" if spec.has_rules else "model",
     }
@@ -298,50 +287,6 @@ def train_head(
         f"[{signal}] {version} C={chosen_c} threshold={threshold} {val_metrics.get(primary_names[0])}"
     )
     return Head(signal=signal, weights=weights_out, bias=bias_out, meta=meta)
-
-
-def _cross_validated_sentiment(
-    x_train: Any,
-    y_train: list[str],
-    weights: np.ndarray,
-    x_val: Any,
-    val: Split,
-    classes: list[str],
-    val_name: str,
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any], float]:
-    from scipy import sparse
-
-    folds = np.array([_hash_fold(t, 5) for t in val.texts])
-    val_labels = [str(label) for label in val.labels]
-    best: tuple[float, float, list[str]] | None = None
-    for c in (0.5, 1.0, 2.0):
-        pred = np.empty(len(val_labels), dtype=object)
-        for k in range(5):
-            inside = folds != k
-            x = sparse.vstack([x_train, x_val[inside]])
-            y = y_train + [val_labels[i] for i in np.flatnonzero(inside)]
-            w = np.concatenate([weights, np.ones(int(inside.sum()))])
-            coef, bias = _fit_multiclass(x, y, w, c, classes)
-            pred[~inside] = [classes[i] for i in (x_val[~inside] @ coef + bias).argmax(axis=1)]
-        recall = metrics.multiclass_metrics(val_labels, list(pred), classes)["macro_recall"] or 0.0
-        _log(f"[sentiment] C={c}: cross-validated macro-recall {recall:.4f}")
-        if best is None or recall > best[0]:
-            best = (recall, c, list(pred))
-    assert best is not None
-    _, chosen_c, pred_list = best
-    coef, bias = _fit_multiclass(
-        sparse.vstack([x_train, x_val]),
-        y_train + val_labels,
-        np.concatenate([weights, np.ones(len(val_labels))]),
-        chosen_c,
-        classes,
-    )
-    return (
-        coef,
-        bias,
-        {val_name: metrics.multiclass_metrics(val_labels, pred_list, classes)},
-        chosen_c,
-    )
 
 
 def train(

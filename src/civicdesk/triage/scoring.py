@@ -189,6 +189,9 @@ class Triage:
                     self.featurizer, rows, i, self._weights[:, self._columns[name].start]
                 )
             )
+            # A weaker rule cue (a violent word, a weapon) still tells the reader where to look.
+            if hit.reason:
+                reason = f"{hit.reason}; {reason}"
         else:
             reason = hit.reason or "below threshold"
         return SignalResult(

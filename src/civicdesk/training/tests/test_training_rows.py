@@ -19,6 +19,7 @@ def test_written_rows_and_agency_traffic_carry_their_weights() -> None:
         train=split(("wikipedia comment", 0), ("i will find you", 1)),
         written=split(("I'm bringing a gun to Lincoln on Friday", 1)),
         negatives=split(("Route 7 is late again", 0)),
+        ordinary=split(("see you at the game tomorrow", 0)),
     )
     rows, weights = training._training_rows(
         data, "threat", [("shoot me a DM", "threat", "0"), ("you idiot", "harassment", "1")]
@@ -27,14 +28,16 @@ def test_written_rows_and_agency_traffic_carry_their_weights() -> None:
         "wikipedia comment",
         "i will find you",
         "Route 7 is late again",
+        "see you at the game tomorrow",
         "I'm bringing a gun to Lincoln on Friday",
         "shoot me a DM",
     ]
-    assert rows.labels == [0, 1, 0, 1, 0]
+    assert rows.labels == [0, 1, 0, 0, 1, 0]
     assert list(weights) == [
         1.0,
         1.0,
         trainsets.TRAFFIC_WEIGHT["threat"],
+        trainsets.ORDINARY_WEIGHT["threat"],
         trainsets.WRITTEN_WEIGHT["threat"],
         training.FEEDBACK_WEIGHT,
     ]
