@@ -121,7 +121,6 @@ class TestInboxFilters:
             response = client.get(reverse("inbox:index"))
         assert response.content.decode().count('class="entry status-') == 50
 
-
     def test_page_two_keeps_the_open_view_and_its_pager_links_keep_the_filters(
         self, client, agency
     ):
