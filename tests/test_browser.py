@@ -21,7 +21,7 @@ from civicdesk.archive.ingest import store_records
 from civicdesk.core.models import AuditEvent
 from civicdesk.inbox import intake
 from civicdesk.inbox.models import Entry
-from civicdesk.testing.factories import record
+from civicdesk.testing.factories import UserFactory, record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -281,3 +281,57 @@ def test_inbox_keys_act_only_on_a_chosen_row_and_leave_links_and_buttons_alone(
 
     assert browse(steps) == []
     assert Entry.objects.filter(status=Entry.Status.DONE).exists() is False
+
+
+def test_error_pages_look_like_the_site_and_are_accessible(
+    live_server, agency, flushable_archive, settings
+):
+    settings.ROOT_URLCONF = "civicdesk.core.tests.failing_urls"
+
+    def steps(page: Page) -> None:
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill("school_editor")
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+
+        for path, heading, status in [
+            ("/no-such-page/", "Page not found", 404),
+            (f"/accounts/{agency.high_school_account.pk}/connect/", "You can't do that here", 403),
+            ("/broken/", "Something went wrong", 500),
+        ]:
+            response = page.goto(f"{live_server.url}{path}")
+            assert response is not None and response.status == status
+            expect(page.get_by_role("heading", name=heading)).to_be_visible()
+            expect(page.get_by_role("link", name="Go to the inbox")).to_be_visible()
+            assert_accessible(page)
+
+    assert browse(steps) == []
+
+
+def test_setup_pages_are_accessible(live_server, agency, flushable_archive):
+    UserFactory.create(username="setup_admin", is_staff=True, is_superuser=True)
+    # Django's own tabular inlines and user form carry unlabelled fields; those pages are left out.
+    pages = [
+        "/admin/",
+        "/admin/core/organization/",
+        "/admin/core/membership/",
+        "/admin/accounts/account/",
+        f"/admin/accounts/account/{agency.district_account.pk}/change/",
+        "/admin/inbox/entry/",
+        "/admin/archive/itemversion/",
+        "/admin/archive/archiveseal/",
+    ]
+
+    def steps(page: Page) -> None:
+        page.goto(f"{live_server.url}/admin/login/")
+        page.get_by_label("Username").fill("setup_admin")
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+        for path in pages:
+            page.goto(f"{live_server.url}{path}")
+            expect(page.locator("#content")).to_be_visible()
+            assert_accessible(page)
+
+    assert browse(steps) == []
