@@ -1,7 +1,9 @@
 """Build the demo agency's replay files from the public datasets beside the repository.
 
 Run once by a developer (the output is committed): python scripts/build_demo_data.py
-Reads ../shared/data; writes src/civicdesk/demo/data/*.jsonl. Fixed seed: same output each run.
+Reads ../shared/data (or CIVICDESK_TRAINING_DATA); writes src/civicdesk/demo/data/*.jsonl.
+Fixed seed: same output each run. No text from the public reaches the demo twice: each comment
+is used once across every account, and near-identical 311 requests and replies are left out.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import gzip
 import hashlib
 import html
 import json
+import os
 import random
 import re
 import sys
@@ -20,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from school_traffic import COMMENTS, CONCERNING, DISTRICT_POSTS, SCHOOL_POSTS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("CIVICDESK_TRAINING_DATA") or ROOT.parent / "shared" / "data")
 OUT = ROOT / "src" / "civicdesk" / "demo" / "data"
 HISTORY = 3 * 24 * 3600  # seconds of history delivered at once
 LIVE = 2 * 3600  # seconds of traffic that trickles in after the demo starts
@@ -28,10 +31,32 @@ rng = random.Random(20261125)
 
 PHONE = re.compile(r"\(?\b\d{3}\)?[-.\s]?\d{3}[-.\s]?\d{4}\b")
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")
+LINK_OR_HANDLE = re.compile(r"https?://\S+|@\w+")
+NOT_A_WORD = re.compile(r"[\W_]+")
+# Normalized texts already in the demo; see fresh().
+used: set[str] = set()
 
 
 def redact(text: str) -> str:
     return EMAIL.sub("[e-mail removed]", PHONE.sub("[phone removed]", text))
+
+
+def normalized(text: str) -> str:
+    """The words of a text, lower-cased, without links, handles, punctuation or emoji."""
+    return NOT_A_WORD.sub(" ", LINK_OR_HANDLE.sub(" ", html.unescape(text).lower())).strip()
+
+
+def fresh(text: str) -> bool:
+    """True the first time a text with words in it is seen; then it counts as used.
+
+    Public datasets repeat themselves (a 311 request filed three times, the same reply from
+    several people), and a text that came back in the demo would sit next to itself in the inbox.
+    """
+    key = normalized(text)
+    if not key or key in used:
+        return False
+    used.add(key)
+    return True
 
 
 def offset() -> int:
@@ -80,12 +105,19 @@ def posts_for(account: str, handle: str, texts: list[str], kind_prefix: str) -> 
     return events
 
 
-def comments_on(
-    posts: list[dict], pool: list[tuple[str, str]], prefix: str, count: int
-) -> list[dict]:
+def deal(deck: list[tuple[str, str]], count: int) -> list[tuple[str, str]]:
+    """The next ``count`` comments of the deck not used yet anywhere in the demo."""
+    dealt: list[tuple[str, str]] = []
+    while deck and len(dealt) < count:
+        text, name = deck.pop(0)
+        if fresh(text):
+            dealt.append((text, name))
+    return dealt
+
+
+def comments_on(posts: list[dict], pool: list[tuple[str, str]], prefix: str) -> list[dict]:
     events = []
-    for i in range(count):
-        text, name = pool[i % len(pool)] if i < len(pool) else rng.choice(pool)
+    for i, (text, name) in enumerate(pool):
         post = rng.choice(posts)
         start = post["offset_s"] + 60
         at = after(start, 36 * 3600)
@@ -125,16 +157,17 @@ def school_district() -> None:
     district = posts_for(
         "Riverbend Unified School District", "RiverbendUSD", DISTRICT_POSTS, "rusd-fb"
     )
-    comments = comments_on(district, COMMENTS + CONCERNING, "rusd-fb-c", 70)
+    deck = list(COMMENTS)
+    comments = comments_on(district, deal(deck, 26) + deal(list(CONCERNING), 2), "rusd-fb-c")
     write("riverbend-usd-facebook", district + comments + edits_and_deletions(comments))
     x_posts = posts_for("Riverbend USD", "RiverbendUSD", DISTRICT_POSTS[:6], "rusd-x")
-    x_replies = comments_on(x_posts, COMMENTS[10:40], "rusd-x-r", 25)
+    x_replies = comments_on(x_posts, deal(deck, 10), "rusd-x-r")
     for reply in x_replies:
         reply["kind"] = "reply"
     write("riverbend-usd-x", x_posts + x_replies)
     for slug, texts in SCHOOL_POSTS.items():
         posts = posts_for(slug.replace("-", " ").title(), slug.replace("-", ""), texts, slug)
-        comments = comments_on(posts, COMMENTS[len(slug) % 10 :], f"{slug}-c", 18)
+        comments = comments_on(posts, deal(deck, 5), f"{slug}-c")
         write(f"{slug}-facebook", posts + comments + edits_and_deletions(comments))
 
 
@@ -157,6 +190,7 @@ def police() -> None:
     }
     picked = [r for r in requests if r["category"] in wanted]
     rng.shuffle(picked)
+    picked = [r for r in picked if fresh(redact(r["description"]))]
     mentions = []
     for i, r in enumerate(picked[:90]):
         mentions.append(
@@ -190,7 +224,7 @@ def mayor() -> None:
             replies_by_origin.setdefault(r["in_reply_to_origin_id"], []).append(r)
     replies = []
     for post, (_, group) in zip(posts, sorted(replies_by_origin.items()), strict=False):
-        for r in group[:6]:
+        for r in [r for r in group if fresh(r["text"])][:6]:
             at = after(post["offset_s"] + 60, 8 * 3600)
             replies.append(
                 {

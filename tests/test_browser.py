@@ -7,19 +7,21 @@ import os
 import re
 import shutil
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from playwright.sync_api import Page, expect, sync_playwright
 
 from civicdesk.archive.ingest import store_records
 from civicdesk.core.models import AuditEvent
 from civicdesk.inbox import intake
 from civicdesk.inbox.models import Entry
-from civicdesk.testing.factories import record
+from civicdesk.testing.factories import UserFactory, record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -218,5 +220,118 @@ def test_triage_orders_the_inbox_explains_and_routes(live_server, agency, flusha
         expect(page.get_by_role("heading", name="Threat")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "thresholds.png"), full_page=True)
         assert_accessible(page)
+
+    assert browse(steps) == []
+
+
+def test_inbox_keys_act_only_on_a_chosen_row_and_leave_links_and_buttons_alone(
+    live_server, agency, flushable_archive
+):
+    now = timezone.now()
+    with transaction.atomic():
+        report = store_records(
+            account=agency.district_account,
+            records=[
+                record("k1", "Is school open tomorrow?", created_at=now - timedelta(minutes=1)),
+                record("k2", "Where is the agenda posted?", created_at=now - timedelta(minutes=2)),
+                record(
+                    "k3", "Thanks for the snow day notice", created_at=now - timedelta(minutes=3)
+                ),
+            ],
+            source="poll",
+        )
+        intake.receive(items=report.created_items)
+
+    def steps(page: Page) -> None:
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill("district_admin")
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        rows = page.locator("[data-entry]")
+        expect(rows).to_have_count(3)
+        assert_accessible(page)
+
+        # e with nothing chosen says so and marks nothing done.
+        page.keyboard.press("e")
+        expect(page.get_by_role("status")).to_have_text("Select an item first: press j or k.")
+        expect(page.locator("[data-entry].status-done")).to_have_count(0)
+        assert_accessible(page)
+
+        # The row chosen is chosen again after Back.
+        page.keyboard.press("j")
+        page.keyboard.press("j")
+        expect(rows.nth(1)).to_have_class(re.compile(r"\bselected\b"))
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Comment on Riverbend USD")).to_be_visible()
+        expect(page.get_by_text("Where is the agenda posted?").first).to_be_visible()
+        assert_accessible(page)
+        page.go_back()
+        expect(rows.nth(1)).to_have_class(re.compile(r"\bselected\b"))
+        expect(page.locator("[data-entry].selected")).to_have_count(1)
+
+        # Enter on a button does what the button does, not open the chosen row.
+        page.get_by_role("button", name="Apply filters").focus()
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(r"/inbox/\?.*status=open"))
+        expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+        page.get_by_role("button", name="Sign out").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_label("Username")).to_be_visible()
+        assert_accessible(page)
+
+    assert browse(steps) == []
+    assert Entry.objects.filter(status=Entry.Status.DONE).exists() is False
+
+
+def test_error_pages_look_like_the_site_and_are_accessible(
+    live_server, agency, flushable_archive, settings
+):
+    settings.ROOT_URLCONF = "civicdesk.core.tests.failing_urls"
+
+    def steps(page: Page) -> None:
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill("school_editor")
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+
+        for path, heading, status in [
+            ("/no-such-page/", "Page not found", 404),
+            (f"/accounts/{agency.high_school_account.pk}/connect/", "You can't do that here", 403),
+            ("/broken/", "Something went wrong", 500),
+        ]:
+            response = page.goto(f"{live_server.url}{path}")
+            assert response is not None and response.status == status
+            expect(page.get_by_role("heading", name=heading)).to_be_visible()
+            expect(page.get_by_role("link", name="Go to the inbox")).to_be_visible()
+            assert_accessible(page)
+
+    assert browse(steps) == []
+
+
+def test_setup_pages_are_accessible(live_server, agency, flushable_archive):
+    UserFactory.create(username="setup_admin", is_staff=True, is_superuser=True)
+    # Django's own tabular inlines and user form carry unlabelled fields; those pages are left out.
+    pages = [
+        "/admin/",
+        "/admin/core/organization/",
+        "/admin/core/membership/",
+        "/admin/accounts/account/",
+        f"/admin/accounts/account/{agency.district_account.pk}/change/",
+        "/admin/inbox/entry/",
+        "/admin/archive/itemversion/",
+        "/admin/archive/archiveseal/",
+    ]
+
+    def steps(page: Page) -> None:
+        page.goto(f"{live_server.url}/admin/login/")
+        page.get_by_label("Username").fill("setup_admin")
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+        for path in pages:
+            page.goto(f"{live_server.url}{path}")
+            expect(page.locator("#content")).to_be_visible()
+            assert_accessible(page)
 
     assert browse(steps) == []

@@ -249,15 +249,29 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Errors, with their tracebacks, go to stderr and to a file that survives the terminal: a
+# failed request (django.request), a failed task, anything logged at ERROR or above.
+ERROR_LOG = VAR_DIR / "errors.log"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {
-        "civicdesk": {
-            "handlers": ["console"],
-            "level": env.str("CIVICDESK_LOG_LEVEL", default="INFO"),
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "error_file": {
+            "class": "logging.handlers.RotatingFileHandler",
+            "filename": str(ERROR_LOG),
+            "maxBytes": 10 * 1024 * 1024,
+            "backupCount": 5,
+            "encoding": "utf-8",
+            "level": "ERROR",
+            "formatter": "plain",
         },
+    },
+    "root": {"handlers": ["console", "error_file"], "level": "WARNING"},
+    "loggers": {
+        "civicdesk": {"level": env.str("CIVICDESK_LOG_LEVEL", default="INFO")},
+        # Django's own handlers would print a request's error a second time; the root has it.
+        "django": {"handlers": [], "level": "INFO"},
     },
 }

@@ -22,6 +22,8 @@ from .models import Entry
 from .status import change_status
 
 PAGE_SIZE = 50
+# What the inbox shows when nobody has chosen otherwise; a choice in the query wins, even "any".
+DEFAULT_FILTERS = {"status": "open", "sort": "urgent"}
 CORRECTABLE = ["threat", "self_harm", "harassment", "hate", "question", "complaint", "pii", "spam"]
 
 
@@ -36,15 +38,19 @@ def _entries_for(request: AuthenticatedHttpRequest) -> QuerySet[Entry]:
 @login_required
 @vary_on_headers("HX-Request")
 def index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    chosen = request.GET.copy()
+    for name, value in DEFAULT_FILTERS.items():
+        chosen.setdefault(name, value)
     form = InboxFilterForm(
-        request.GET or {"status": "open", "sort": "urgent"},
+        chosen,
         units=access.visible_units(request.user),
         accounts=access.visible_accounts(request.user).select_related("unit"),
     )
     entries = _entries_for(request)
     entries = form.filter(entries) if form.is_valid() else entries.none()
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
+    # Pager links carry the filters in force, defaults included, so page 2 lists the same view.
+    query = chosen.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
     template = (

@@ -253,6 +253,35 @@ class TestLogByHand:
         assert Entry.objects.filter(item=item).exists()
         assert AuditEvent.objects.get(action="archive.logged_by_hand").actor_name == "school_editor"
 
+    @pytest.mark.parametrize(
+        "posted_at", ["0001-01-01T00:00", "2003-12-31T12:00", "2026-11-26T12:30"]
+    )
+    def test_a_date_before_2004_or_not_yet_come_is_refused(self, client, agency, posted_at):
+        account = AccountFactory.create(unit=agency.high_school, platform="snapchat")
+        client.force_login(agency.school_editor)
+        with time_machine.travel(datetime(2026, 11, 25, 9, 0, tzinfo=UTC), tick=False):
+            response = client.post(
+                reverse("accounts:log_item", args=[account.pk]),
+                {"kind": "message", "text": "Fight at lunch", "posted_at": posted_at, "url": ""},
+            )
+        assert response.status_code == 200
+        assert (
+            "Enter when it was posted: a date from 2004 on, and not in the future."
+            in response.content.decode()
+        )
+        assert Item.objects.filter(account=account).exists() is False
+
+    def test_a_date_later_today_in_another_time_zone_is_accepted(self, client, agency):
+        account = AccountFactory.create(unit=agency.high_school, platform="snapchat")
+        client.force_login(agency.school_editor)
+        with time_machine.travel(datetime(2026, 11, 25, 9, 0, tzinfo=UTC), tick=False):
+            response = client.post(
+                reverse("accounts:log_item", args=[account.pk]),
+                {"kind": "message", "text": "Fight at lunch", "posted_at": "2026-11-25T12:30"},
+            )
+        assert response.status_code == 302
+        assert Item.objects.get(account=account).created_at.year == 2026
+
 
 class TestRecaptureOnTheAccountList:
     def test_shows_calls_against_the_budget_and_the_items_whose_check_is_overdue(

@@ -121,6 +121,37 @@ class TestInboxFilters:
             response = client.get(reverse("inbox:index"))
         assert response.content.decode().count('class="entry status-') == 50
 
+    def test_page_two_keeps_the_open_view_and_its_pager_links_keep_the_filters(
+        self, client, agency
+    ):
+        arrive(agency.district_account, *[record(f"c{n}", f"open comment {n}") for n in range(55)])
+        arrive(agency.district_account, *[record(f"x{n}", f"closed matter {n}") for n in range(5)])
+        Entry.objects.filter(item__platform_id__startswith="x").update(status=Entry.Status.DONE)
+        client.force_login(agency.district_admin)
+        url = reverse("inbox:index")
+
+        first = client.get(url).content.decode()
+        assert "55 items" in first
+        assert 'href="?status=open&amp;sort=urgent&amp;page=2"' in first
+
+        second = client.get(url, {"page": 2}).content.decode()
+        assert "55 items" in second
+        assert second.count('class="entry status-') == 5
+        assert "closed matter" not in second
+        assert 'href="?status=open&amp;sort=urgent&amp;page=1"' in second
+
+    def test_an_explicit_choice_wins_over_the_defaults_on_every_page(self, client, agency):
+        arrive(agency.district_account, *[record(f"c{n}", f"open comment {n}") for n in range(55)])
+        arrive(agency.district_account, *[record(f"x{n}", f"closed matter {n}") for n in range(5)])
+        Entry.objects.filter(item__platform_id__startswith="x").update(status=Entry.Status.DONE)
+        client.force_login(agency.district_admin)
+        url = reverse("inbox:index")
+        any_status = client.get(url, {"status": "", "page": 2}).content.decode()
+        assert "60 items" in any_status
+        assert 'href="?status=&amp;sort=urgent&amp;page=1"' in any_status
+        done = client.get(url, {"status": "done", "sort": "newest"}).content.decode()
+        assert "5 items" in done and "open comment" not in done
+
 
 class TestStatusChanges:
     def test_marking_done_is_recorded_in_the_audit_log(self, client, traffic):
