@@ -36,8 +36,9 @@ def demo_incoming(trained_on: set[str]) -> list[str]:
     for path in sorted(DEMO_DATA.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
-            if record.get("kind") != "post" and _normal(record["text"]) not in trained_on:
-                texts.append(record["text"])
+            text = record.get("text") or ""
+            if record.get("kind") != "post" and text and _normal(text) not in trained_on:
+                texts.append(text)
     return texts
 
 
@@ -56,6 +57,11 @@ def ordinary_traffic(data_dir: Path) -> dict[str, list[str]]:
         ).texts,
         "agency traffic, measuring half": corpora.agency_traffic(data_dir)[1].texts,
         "demo incoming items (not trained on)": demo_incoming(trained_on),
+        # Written the way agency accounts announce things, a fifth with trigger words in
+        # harmless senses ("fire drill", "killer deal"); never trained on.
+        "agency-style announcements (agency_posts_dev)": trainsets.devset(
+            "agency_posts_dev.csv"
+        ).texts,
     }
 
 

@@ -64,3 +64,39 @@ def test_a_task_result_can_be_read_back_from_redis(rq_queue, tmp_path):
     result.refresh()
     assert result.status == TaskResultStatus.SUCCESSFUL
     assert result.return_value == {"pages": 1, "new_versions": 1, "new_items": 1, "error": ""}
+
+
+def test_posts_that_may_threaten_someone_go_to_the_urgent_queue_first(settings, tmp_path):
+    from django.db import transaction
+
+    from civicdesk.archive.ingest import store_records
+    from civicdesk.testing.factories import AccountFactory, record
+    from civicdesk.triage.models import Assessment
+
+    settings.RQ_QUEUES = {
+        name: {"URL": TEST_REDIS, "DEFAULT_TIMEOUT": 60} for name in ("urgent", "default")
+    }
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["urgent", "default"]}
+    }
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django_rq", "django_tasks_rq"]
+    urgent, default = django_rq.get_queue("urgent"), django_rq.get_queue("default")
+    urgent.connection.flushdb()
+    try:
+        with transaction.atomic():
+            store_records(
+                account=AccountFactory.create(),
+                records=[
+                    record("c1", "What time does the game start?"),
+                    record("c2", "I'm going to shoot the coach after the game"),
+                ],
+                source="poll",
+            )
+        assert (urgent.count, default.count) == (1, 1)
+        SimpleWorker([urgent, default], connection=urgent.connection, job_class=Job).work(
+            burst=True
+        )
+        first = Assessment.objects.order_by("pk").first()
+        assert first is not None and first.item.platform_id == "c2"
+    finally:
+        urgent.connection.flushdb()

@@ -238,13 +238,19 @@ def _append(
         item.language = _clean(str(content.get("language", "")), 16)
 
 
-def _owe_assessment(version_ids: list[int]) -> None:
+def _owe_assessment(versions: list[ItemVersion]) -> None:
     """Every new state of an item is owed a triage, recorded with the versions themselves."""
-    if not version_ids:
+    if not versions:
         return
-    from civicdesk.triage.tasks import assess_versions  # triage reads the archive, not the reverse
+    # triage reads the archive, not the reverse
+    from civicdesk.triage.screen import split_urgent
+    from civicdesk.triage.tasks import assess_versions
 
-    owed.owe(assess_versions, version_ids=version_ids)
+    urgent, other = split_urgent((v.pk, v.content) for v in versions)
+    if urgent:
+        owed.owe(assess_versions, priority=owed.URGENT, version_ids=urgent)
+    if other:
+        owed.owe(assess_versions, version_ids=other)
 
 
 def store_records(
@@ -351,7 +357,7 @@ def store_records(
     if source != ItemVersion.Source.IMPORT:
         # Imported archives are history, kept out of the inbox; triaging a million old posts
         # would only delay the live ones.
-        _owe_assessment([v.pk for v in versions if not v.is_deletion])
+        _owe_assessment([v for v in versions if not v.is_deletion])
     report.created_items = new_items
     report.changed_item_ids = [s.item.pk for s in touched]
     return report

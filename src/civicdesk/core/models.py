@@ -128,6 +128,8 @@ class OwedTask(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=5)
+    # The queue's priority (-100 to 100): work that may concern someone's safety goes first.
+    priority = models.SmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     gave_up_at = models.DateTimeField(null=True, blank=True)
 

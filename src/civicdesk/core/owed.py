@@ -73,10 +73,13 @@ def on_give_up(task: Task[Any, Any]) -> Callable[[GiveUpHandler], GiveUpHandler]
     return register
 
 
-def owe(task: Task[P, T], /, *, max_attempts: int = 5, **kwargs: Any) -> OwedTask:
+def owe(
+    task: Task[P, T], /, *, max_attempts: int = 5, priority: int = 0, **kwargs: Any
+) -> OwedTask:
     """Record that ``task`` must run with ``kwargs``; it is enqueued when the caller commits.
 
     Must run inside the transaction that makes the work owed, so that both commit or neither.
+    ``priority`` orders a backlog (higher first; ``URGENT`` jumps the queue on every backend).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("owe() must run inside the transaction that makes the work owed.")
@@ -85,13 +88,25 @@ def owe(task: Task[P, T], /, *, max_attempts: int = 5, **kwargs: Any) -> OwedTas
         kwargs=kwargs,
         due_at=timezone.now(),
         max_attempts=max_attempts,
+        priority=priority,
     )
     # robust: a queue that is down must not fail the commit; the sweeper enqueues it later.
-    transaction.on_commit(lambda: _enqueue(work.pk, task, kwargs), robust=True)
+    transaction.on_commit(lambda: _enqueue(work.pk, task, kwargs, priority), robust=True)
     return work
 
 
-def _enqueue(owed_id: int, task: Task[Any, Any], kwargs: dict[str, Any]) -> None:
+URGENT = 100  # the highest priority django-tasks allows
+URGENT_QUEUE = "urgent"
+
+
+def _enqueue(owed_id: int, task: Task[Any, Any], kwargs: dict[str, Any], priority: int) -> None:
+    backend = task.get_backend()
+    if backend.supports_priority:
+        task = task.using(priority=priority)
+    elif priority >= URGENT and URGENT_QUEUE in backend.queues:
+        # Redis queues have no priorities: urgent work has its own queue, which workers empty
+        # before the default one.
+        task = task.using(queue_name=URGENT_QUEUE)
     result = task.enqueue(owed_id=owed_id, **kwargs)
     # Only a row still waiting gets the id: an immediate backend may already have finished it.
     OwedTask.objects.filter(pk=owed_id, lease_until__isnull=True, result_id="").update(
@@ -203,7 +218,7 @@ def sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
         if not took:
             continue
         try:
-            _enqueue(work.pk, import_string(work.task_path), work.kwargs)
+            _enqueue(work.pk, import_string(work.task_path), work.kwargs, work.priority)
         except Exception:  # noqa: BLE001 - the queue is down: the row stays owed for the next sweep
             logger.exception("Could not enqueue %s; will try again.", work)
             continue

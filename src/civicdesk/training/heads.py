@@ -26,6 +26,7 @@ from civicdesk.triage.signals import LEARNED, SIGNALS, Kind, combine
 HEAD_VERSION = "1.0"
 FEATURIZER_SETTINGS = {"min_df": 3, "max_words": 60_000, "max_chars": 160_000}
 C_GRID = (0.5, 1.0, 2.0, 4.0)
+SMALL_TRAINING_SET = 20_000
 # Threat is the costliest miss: its threshold is the highest one that still finds this share
 # of the threats in threat_dev2, instead of the F1-best one.
 THREAT_RECALL_FLOOR = 0.95
@@ -76,12 +77,12 @@ def _nb_ratio(x: Any, y: np.ndarray) -> np.ndarray:
 
 
 def _fit_binary(
-    x: Any, y: np.ndarray, weights: np.ndarray, c: float, seed: int
+    x: Any, y: np.ndarray, weights: np.ndarray, c: float, seed: int, *, nb: bool = True
 ) -> tuple[np.ndarray, float]:
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
-    ratio = _nb_ratio(x, y)
+    ratio = _nb_ratio(x, y) if nb else np.ones(x.shape[1], dtype=np.float32)
     model = LogisticRegression(
         C=c, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=seed
     )
@@ -198,8 +199,10 @@ def train_head(
             model_scores = _sigmoid(x_vals[name] @ w + b)
             return split.labels, _combined_scores(signal, split.texts, model_scores)
 
-        for c in C_GRID:
-            w, b = _fit_binary(x_train, y, weights, c, seed)
+        # On a few thousand rows the NB ratios are noisy: plain logistic regression competes.
+        families = (True, False) if len(train_rows) < SMALL_TRAINING_SET else (True,)
+        for nb, c in [(nb, c) for nb in families for c in C_GRID]:
+            w, b = _fit_binary(x_train, y, weights, c, seed, nb=nb)
             primaries = [scored(name, w, b) for name in primary_names]
             t = _pick_threshold(signal, primaries)
             f1 = float(
@@ -213,10 +216,10 @@ def train_head(
             # For threat, a C whose threshold cannot reach the recall floor is never chosen
             # over one that can, whatever its macro-F1.
             meets = signal != "threat" or _meets_recall_floor(primaries, t)
-            _log(f"[{signal}] C={c}: macro-F1 {f1:.4f} ROC-AUC {auc:.4f} at {t}")
+            _log(f"[{signal}] C={c} nb={nb}: macro-F1 {f1:.4f} ROC-AUC {auc:.4f} at {t}")
             if best is None or (meets, f1, auc) > best[:3]:
                 best = (meets, f1, auc, w, b)
-                chosen_c = c
+                chosen_c, chosen_nb = c, nb
         assert best is not None
         weights_out, bias_out = best[3][:, None], np.asarray([best[4]], dtype=np.float32)
         chosen_w, chosen_b = best[3], best[4]
@@ -261,7 +264,7 @@ def train_head(
         for name, split in data.vals.items():
             pred = [classes[i] for i in (x_vals[name] @ weights_out + bias_out).argmax(axis=1)]
             val_metrics[name] = metrics.multiclass_metrics(split.labels, pred, classes)
-        threshold, curve = None, []
+        threshold, curve, chosen_nb = None, [], False
 
     version = f"{signal}-{HEAD_VERSION}-{artifacts.content_hash(weights_out.astype(np.float16), bias_out)}"
     meta = {
@@ -274,6 +277,7 @@ def train_head(
         "threshold_curve_on": primary_names[0],
         "validation": val_metrics,
         "C": chosen_c,
+        "nb_weighting": chosen_nb,
         "seed": seed,
         "sources": data.sources,
         "n_train": len(train_rows),

@@ -153,3 +153,27 @@ def test_a_copy_of_owed_work_runs_once():
 def test_owing_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError, match="inside the transaction"):
         owed.owe(assess_versions, version_ids=[1])
+
+
+def test_in_a_backlog_posts_that_may_threaten_someone_are_triaged_first():
+    account = AccountFactory.create()
+    with transaction.atomic():
+        report = store_records(
+            account=account,
+            records=[
+                record("c1", "Is the pool open on Sunday?"),
+                record("c2", "I'm bringing a gun to the pool on Sunday"),
+                record("c3", "Great swim meet today!"),
+            ],
+            source="poll",
+        )
+        receive(items=report.created_items)
+    urgent = OwedTask.objects.get(priority=owed.URGENT)
+    assert len(urgent.kwargs["version_ids"]) == 1
+    assert OwedTask.objects.get(priority=0).kwargs["version_ids"] != urgent.kwargs["version_ids"]
+    assert DBTaskResult.objects.get(pk=urgent.result_id).priority == owed.URGENT
+    run_worker()
+    first = Assessment.objects.order_by("pk").first()
+    assert first is not None
+    assert first.item.platform_id == "c2"
+    assert first.priority == 1

@@ -24,6 +24,7 @@ class Command(BaseCommand):
             # language detector's thread pool does not survive a fork).
             call_command(
                 "rqworker",
+                "urgent",  # listed first: RQ empties the queues in this order
                 "default",
                 job_class="django_tasks_rq.Job",
                 worker_class="rq.worker.SimpleWorker",
