@@ -66,7 +66,9 @@ def test_a_task_result_can_be_read_back_from_redis(rq_queue, tmp_path):
     assert result.return_value == {"pages": 1, "new_versions": 1, "new_items": 1, "error": ""}
 
 
-def test_posts_that_may_threaten_someone_go_to_the_urgent_queue_first(settings, tmp_path):
+def test_posts_that_may_threaten_someone_go_to_the_urgent_queue_first(
+    settings, django_capture_on_commit_callbacks
+):
     from django.db import transaction
 
     from civicdesk.archive.ingest import store_records
@@ -83,7 +85,7 @@ def test_posts_that_may_threaten_someone_go_to_the_urgent_queue_first(settings, 
     urgent, default = django_rq.get_queue("urgent"), django_rq.get_queue("default")
     urgent.connection.flushdb()
     try:
-        with transaction.atomic():
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             store_records(
                 account=AccountFactory.create(),
                 records=[
