@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_rq
 import pytest
+from django.contrib import admin
 from django_tasks import TaskResultStatus
 from django_tasks_rq import Job
 from rq import SimpleWorker
@@ -22,10 +23,19 @@ TEST_REDIS = "redis://127.0.0.1:6379/13"
 
 
 @pytest.fixture
-def rq_queue(settings):
+def rq_apps(settings):
+    """django_rq installed for one test; its admin pages leave with it, or the admin index of
+    every later test would list an app that is no longer installed."""
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django_rq", "django_tasks_rq"]
+    yield
+    for model in [m for m in admin.site._registry if m._meta.app_label == "django_rq"]:
+        admin.site.unregister(model)
+
+
+@pytest.fixture
+def rq_queue(settings, rq_apps):
     settings.RQ_QUEUES = {"default": {"URL": TEST_REDIS, "DEFAULT_TIMEOUT": 60}}
     settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django_rq", "django_tasks_rq"]
     queue = django_rq.get_queue("default")
     queue.connection.flushdb()
     yield queue
@@ -67,7 +77,7 @@ def test_a_task_result_can_be_read_back_from_redis(rq_queue, tmp_path):
 
 
 def test_posts_that_may_threaten_someone_go_to_the_urgent_queue_first(
-    settings, django_capture_on_commit_callbacks
+    settings, rq_apps, django_capture_on_commit_callbacks
 ):
     from django.db import transaction
 
@@ -81,7 +91,6 @@ def test_posts_that_may_threaten_someone_go_to_the_urgent_queue_first(
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["urgent", "default"]}
     }
-    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django_rq", "django_tasks_rq"]
     urgent, default = django_rq.get_queue("urgent"), django_rq.get_queue("default")
     urgent.connection.flushdb()
     try:
