@@ -113,6 +113,21 @@ def agency(db: None) -> Agency:
 
 
 @pytest.fixture
+def transportation(agency: Agency) -> tuple[Unit, User]:
+    """The district's Transportation department, which takes routed items, and its dispatcher."""
+    unit = UnitFactory.create(
+        organization=agency.district,
+        name="Transportation",
+        kind=Unit.Kind.DEPARTMENT,
+        parent=agency.district_office,
+        takes_routed_items=True,
+    )
+    dispatcher = UserFactory.create(username="dispatcher")
+    MembershipFactory.create(user=dispatcher, unit=unit, role=Membership.Role.RESPONDER)
+    return unit, dispatcher
+
+
+@pytest.fixture
 def flushable_archive(transactional_db: None) -> Iterator[None]:
     """Lets a transactional test's database be emptied afterwards.
 

@@ -8,13 +8,12 @@ from django.utils import timezone
 
 from civicdesk.accounts.models import Account
 from civicdesk.archive.ingest import store_records
-from civicdesk.core.models import Membership, Unit
+from civicdesk.core.models import Unit
 from civicdesk.demo.agency import create_demo_agency
 from civicdesk.inbox import intake
 from civicdesk.inbox.models import Entry
 from civicdesk.routing.models import RoutingRule
 from civicdesk.testing.factories import (
-    MembershipFactory,
     OrganizationFactory,
     UnitFactory,
     UserFactory,
@@ -22,20 +21,6 @@ from civicdesk.testing.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def transportation(agency):
-    unit = UnitFactory.create(
-        organization=agency.district,
-        name="Transportation",
-        kind=Unit.Kind.DEPARTMENT,
-        parent=agency.district_office,
-        takes_routed_items=True,
-    )
-    dispatcher = UserFactory.create(username="dispatcher")
-    MembershipFactory.create(user=dispatcher, unit=unit, role=Membership.Role.RESPONDER)
-    return unit, dispatcher
 
 
 class TestRuleEditor:

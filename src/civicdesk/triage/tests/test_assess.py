@@ -5,11 +5,11 @@ from django.db import transaction
 from django.urls import reverse
 
 from civicdesk.archive.ingest import store_records
-from civicdesk.core.models import AuditEvent, Membership, Unit
+from civicdesk.core.models import AuditEvent
 from civicdesk.inbox import intake
 from civicdesk.inbox.models import Entry
 from civicdesk.routing.models import RoutingRule
-from civicdesk.testing.factories import MembershipFactory, UnitFactory, UserFactory, record
+from civicdesk.testing.factories import record
 from civicdesk.triage import assess
 from civicdesk.triage.feedback import feedback_labels
 from civicdesk.triage.models import Assessment, Correction, SignalThreshold
@@ -65,20 +65,6 @@ def model(monkeypatch):
     fake = KeywordTriage()
     monkeypatch.setattr(assess, "load_triage", lambda: fake)
     return fake
-
-
-@pytest.fixture
-def transportation(agency):
-    unit = UnitFactory.create(
-        organization=agency.district,
-        name="Transportation",
-        kind=Unit.Kind.DEPARTMENT,
-        parent=agency.district_office,
-        takes_routed_items=True,
-    )
-    dispatcher = UserFactory.create(username="dispatcher")
-    MembershipFactory.create(user=dispatcher, unit=unit, role=Membership.Role.RESPONDER)
-    return unit, dispatcher
 
 
 def arrive(account, *records):
