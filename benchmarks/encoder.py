@@ -1,6 +1,6 @@
 """Sentence encoder speed and footprint: load time, items/s, single-item latency, peak memory.
 
-Run: python benchmarks/encoder.py --dir /tmp/encoder-artifacts [--items 5000] [--threads 2]
+Run: python benchmarks/encoder.py --dir var/encoder [--items 5000] [--threads 2]
 The directory is what `python -m civicdesk.training.encoder_export DIR [--layers N]` writes.
 Items are real tweets: TweetEval sentiment validation and replies to an elected official.
 Run it in a fresh process per model: peak memory is the process's.
@@ -40,7 +40,7 @@ def sample_items(limit: int) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/encoder-artifacts"))
+    parser.add_argument("--dir", type=Path, default=ROOT / "var" / "encoder")
     parser.add_argument("--items", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--single", type=int, default=1000, help="items timed one at a time")

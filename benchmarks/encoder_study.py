@@ -1,8 +1,8 @@
 """What frozen sentence embeddings add to the TF-IDF heads, on TweetEval validation splits.
 
-Run: python benchmarks/encoder_study.py --dir /tmp/encoder-artifacts [--sentiment-limit 15000]
+Run: python benchmarks/encoder_study.py --dir var/encoder [--sentiment-limit 15000]
 Needs the triage-train extra (scikit-learn, scipy). Writes nothing but the embedding cache
-(--cache, default /tmp/encoder-cache/<task>-<split>.npz), reused when the texts match.
+(--cache, default var/encoder-cache/<task>-<split>.npz), reused when the texts match.
 
 Per task, on the same training rows, with C (and, for binary tasks, the threshold) chosen on
 the validation split, as the shipped heads' are:
@@ -153,8 +153,8 @@ def shipped(task: str, texts: list[str], y: np.ndarray, names: list[str]) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/encoder-artifacts"))
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/encoder-cache"))
+    parser.add_argument("--dir", type=Path, default=ROOT / "var" / "encoder")
+    parser.add_argument("--cache", type=Path, default=ROOT / "var" / "encoder-cache")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--sentiment-limit", type=int, default=None)
     parser.add_argument("--tasks", nargs="*", default=list(TASKS))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import sys
 from pathlib import Path
 
@@ -26,10 +25,6 @@ from civicdesk.triage.scoring import Triage, load_triage  # noqa: E402
 DEMO_DATA = ROOT / "src" / "civicdesk" / "demo" / "data"
 
 
-def _normal(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
-
-
 def demo_incoming(trained_on: set[str]) -> list[str]:
     """What the demo's residents write (not the agency's own posts), minus training text."""
     texts = []
@@ -37,7 +32,7 @@ def demo_incoming(trained_on: set[str]) -> list[str]:
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             text = record.get("text") or ""
-            if record.get("kind") != "post" and text and _normal(text) not in trained_on:
+            if record.get("kind") != "post" and text and trainsets.normal_text(text) not in trained_on:
                 texts.append(text)
     return texts
 
@@ -46,7 +41,7 @@ def ordinary_traffic(data_dir: Path) -> dict[str, list[str]]:
     threat = trainsets.signal_data("threat", data_dir, seed=0)
     self_harm = trainsets.signal_data("self_harm", data_dir, seed=0)
     trained_on = {
-        _normal(t)
+        trainsets.normal_text(t)
         for data in (threat, self_harm)
         for split in (data.train, data.negatives, data.ordinary, data.written)
         for t in split.texts

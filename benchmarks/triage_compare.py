@@ -52,6 +52,7 @@ def peers() -> dict[str, Scorer]:
 
 
 def vader() -> Callable[[list[str]], list[str]] | None:
+    """VADER's label by its documented cut-offs on the compound score (±0.05)."""
     try:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
     except ImportError:
@@ -67,12 +68,10 @@ def vader() -> Callable[[list[str]], list[str]] | None:
 
 def vader_negative() -> Scorer | None:
     """VADER as the simplest hate proxy an office could run: a clearly negative post."""
-    try:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-    except ImportError:
+    labels = vader()
+    if labels is None:
         return None
-    analyzer = SentimentIntensityAnalyzer()
-    return lambda texts: [float(analyzer.polarity_scores(t)["compound"] <= -0.05) for t in texts]
+    return lambda texts: [float(label == "negative") for label in labels(texts)]
 
 
 # Published GPU transformer figures on TweetEval (RoBERTa-base retrained on tweets, Barbieri et

