@@ -17,6 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from school_traffic import CONCERNING  # noqa: E402
 
 from civicdesk.training import corpora, trainsets  # noqa: E402
 from civicdesk.triage.priority import ACT_NOW, POSSIBLE_THREAT  # noqa: E402
@@ -27,13 +30,23 @@ DEMO_DATA = ROOT / "src" / "civicdesk" / "demo" / "data"
 
 def demo_incoming(trained_on: set[str]) -> list[str]:
     """What the demo's residents write (not the agency's own posts), minus training text."""
+    left_out = trained_on | {trainsets.normal_text(text) for text, _ in CONCERNING}
     texts = []
     for path in sorted(DEMO_DATA.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             text = record.get("text") or ""
-            if record.get("kind") != "post" and text and trainsets.normal_text(text) not in trained_on:
+            normal = trainsets.normal_text(text)
+            if record.get("kind") != "post" and text and normal not in left_out:
                 texts.append(text)
+    return texts
+
+
+def english_tweets(data_dir: Path) -> list[str]:
+    texts = []
+    for split in ("train", "val"):
+        tweets = corpora.global_english(data_dir, split)
+        texts += [t for t, english in zip(tweets.texts, tweets.labels, strict=True) if english]
     return texts
 
 
@@ -57,6 +70,9 @@ def ordinary_traffic(data_dir: Path) -> dict[str, list[str]]:
         "agency-style announcements (agency_posts_dev)": trainsets.devset(
             "agency_posts_dev.csv"
         ).texts,
+        "general English tweets (umass_global_english; chose the act-now cut)": english_tweets(
+            data_dir
+        ),
     }
 
 
@@ -90,8 +106,12 @@ def alarm_rates(triage: Triage, sets: dict[str, list[str]], show: int = 10) -> l
 
 
 def threat_finding(triage: Triage) -> list[str]:
-    out = ["", "| written threats | threats | found (act now or possible) | recall | precision |"]
-    out.append("|---|---|---|---|---|")
+    out = [
+        "",
+        "| written threats | threats | found (act now or possible) | recall | precision "
+        "| of them in act now |",
+    ]
+    out.append("|---|---|---|---|---|---|")
     for name in ("threat_dev2.csv", "threat_holdout3.csv"):
         split = trainsets.devset(name)
         results = triage.score_many(split.texts)
@@ -100,8 +120,21 @@ def threat_finding(triage: Triage) -> list[str]:
         positives = sum(y == 1 for y in split.labels)
         recall = tp / positives
         precision = tp / max(1, sum(flagged))
+        urgent = sum(
+            r.priority == ACT_NOW.rank and y == 1
+            for r, y in zip(results, split.labels, strict=True)
+        )
         role = "picks the threshold" if "dev2" in name else "unseen"
-        out.append(f"| {name} ({role}) | {positives} | {tp} | {recall:.3f} | {precision:.3f} |")
+        out.append(
+            f"| {name} ({role}) | {positives} | {tp} | {recall:.3f} | {precision:.3f} | {urgent} |"
+        )
+    planted = triage.score_many([text for text, _ in CONCERNING])
+    out.append("")
+    out.append("The demo's planted concerning posts:")
+    out.extend(
+        f"- {text!r}: {result.priority_label}"
+        for (text, _), result in zip(CONCERNING, planted, strict=True)
+    )
     return out
 
 

@@ -9,6 +9,8 @@ from civicdesk.core.models import Unit
 from civicdesk.triage.labels import signal_label
 from civicdesk.triage.priority import POSSIBLE_THREAT
 
+POSSIBLE_BADGES = {"threat": "Possible threat", "self_harm": "Possible self-harm"}
+
 
 class Entry(models.Model):
     """An incoming item waiting for staff: its place in the inbox and how far it has got."""
@@ -65,10 +67,11 @@ class Entry(models.Model):
 
     @property
     def badges(self) -> list[tuple[str, str]]:
-        """(style, words) for each signal badge; a threat below the likely level says so."""
+        """(style, words) for each signal badge; a threat or self-harm for review says so."""
+        possible = self.priority == POSSIBLE_THREAT.rank
         return [
-            ("possible-threat", "Possible threat")
-            if name == "threat" and self.priority == POSSIBLE_THREAT.rank
+            ("possible-threat", POSSIBLE_BADGES[name])
+            if possible and name in POSSIBLE_BADGES
             else (name, signal_label(name))
             for name in self.signal_badges
         ]

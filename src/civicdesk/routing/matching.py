@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from civicdesk.core.access import units_below
 from civicdesk.core.models import Unit
-from civicdesk.triage.priority import LIKELY_THREAT
+from civicdesk.triage.priority import is_explicit
 
 from .models import RoutingRule
 
@@ -63,12 +63,20 @@ def _matches(rule: RoutingRule, facts: Facts, unit_scope: set[int] | None) -> st
 
 
 def _only_a_possible_threat(rule: RoutingRule, facts: Facts) -> bool:
-    """The rule matched on signals, and the only one it matched is a threat below the likely level."""
+    """The rule matched on signals, and all it matched is threat or self-harm short of "act now"."""
     if not rule.signals:
         return False
     positive = [s for s in rule.signals if facts.signals.get(s, {}).get("positive")]
-    threat = facts.signals.get("threat", {})
-    return positive == ["threat"] and float(threat.get("score", 0.0)) < LIKELY_THREAT
+    return bool(positive) and all(
+        name in ("threat", "self_harm")
+        and not is_explicit(
+            name,
+            positive=True,
+            score=float(facts.signals[name].get("score", 0.0)),
+            rule_score=float(facts.signals[name].get("rule_score", 0.0)),
+        )
+        for name in positive
+    )
 
 
 def route(*, facts: Facts, rules: Sequence[RoutingRule]) -> Routing:
@@ -96,8 +104,8 @@ def route(*, facts: Facts, rules: Sequence[RoutingRule]) -> Routing:
             routing.tags.append(rule.tag)
             acted.append(f"tagged {rule.tag}")
         if rule.escalate and _only_a_possible_threat(rule, facts):
-            # A threat below LIKELY_THREAT is one of many flagged to keep recall at 95 %;
-            # it goes to the rule's queue for review without paging anyone.
+            # A possible threat is one of many flagged to keep recall at 95 %; it goes to
+            # the rule's queue for review without paging anyone.
             acted.append("not escalated (possible threat, for review)")
         elif rule.escalate:
             routing.escalate = True

@@ -33,6 +33,8 @@ def _signal_json(result: SignalResult) -> dict[str, Any]:
     }
     if result.label:
         data["label"] = result.label
+    if result.rule_score:
+        data["rule_score"] = round(float(result.rule_score), 4)
     return data
 
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from civicdesk.triage import lexicons
 
-RULES_VERSION = "rules-2025.11.1"
+RULES_VERSION = "rules-2026.12.1"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class SignalResult:
         default_factory=dict
     )  # per-class scores, for sentiment and emotion
     model_score: float | None = None  # the learned part alone, before rules
+    rule_score: float = 0.0  # the word lists' evidence, even where it does not move the score
 
 
 @dataclass
@@ -195,7 +196,12 @@ class Triage:
         else:
             reason = hit.reason or "below threshold"
         return SignalResult(
-            round(score, 4), positive, threshold, reason, model_score=round(model_score, 4)
+            round(score, 4),
+            positive,
+            threshold,
+            reason,
+            model_score=round(model_score, 4),
+            rule_score=round(hit.score, 4),
         )
 
     def _multiclass(self, name: str, z: np.ndarray) -> SignalResult:

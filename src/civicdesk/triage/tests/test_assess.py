@@ -37,7 +37,11 @@ class KeywordTriage:
                 score = 0.9 if word in text else 0.1
                 limit = (thresholds or {}).get(name, 0.5)
                 signals[name] = SignalResult(
-                    score, score >= limit, limit, f"mentions '{word}'" if score > 0.5 else ""
+                    score,
+                    score >= limit,
+                    limit,
+                    f"mentions '{word}'" if score > 0.5 else "",
+                    rule_score=score if word in text else 0.0,
                 )
             rank, label = (
                 (1, "Threat or self-harm: act now")
@@ -87,6 +91,7 @@ class TestAssess:
             "positive": True,
             "threshold": 0.5,
             "reason": "mentions 'gun'",
+            "rule_score": 0.9,
         }
         assert (threat.priority, threat.priority_label, threat.signal_badges) == (
             1,
@@ -179,7 +184,7 @@ class TestRouting:
         assert (entry.priority, entry.priority_label) == (1, "Escalated by a routing rule")
 
     def test_a_possible_threat_is_routed_for_review_but_not_escalated(self, agency, model):
-        """Below the likely level a threat is one of many flagged for recall: no one is paged."""
+        """Short of "act now" a threat is one of many flagged for recall: no one is paged."""
         RoutingRule.objects.create(
             organization=agency.district, name="Safety", signals=["threat"], escalate=True
         )

@@ -32,6 +32,19 @@ def test_a_school_threat_comes_first_with_a_readable_reason(triage) -> None:
     assert "weapon" in result.signals["threat"].reason
 
 
+def test_only_explicit_threats_and_self_harm_ask_to_act_now(triage) -> None:
+    """Act now pages people: explicit words and a sure model; the rest is reviewed, not lost."""
+    explicit = triage.score("nobody at this school would even notice if i was gone, i cant do this")
+    veiled = triage.score("someone should teach the bus drivers a lesson they won't forget")
+    announcement = triage.score(
+        "We'll shoot the team photos after practice Tuesday at the stadium."
+    )
+    assert explicit.priority == 1
+    assert "self-harm" in explicit.signals["self_harm"].reason
+    assert veiled.signals["threat"].is_positive and veiled.priority == 2
+    assert announcement.priority > 1
+
+
 def test_figure_of_speech_is_not_a_threat(triage) -> None:
     assert triage.score("this chemistry test is killing me").signals["threat"].is_positive is False
 
