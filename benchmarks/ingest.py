@@ -5,17 +5,22 @@
 
 Runs the same code a worker runs (poll_account: connector → ingest → inbox → cursor, one
 transaction per page) on a fresh database, then replays the same file again to measure the
-idempotent no-op path. Prints items/s, peak resident memory and the archive check.
+idempotent no-op path. Side by side in the same run and database, the same item and version
+rows are written raw (``raw_insert.py``: executemany on SQLite, COPY on PostgreSQL) into a
+second account, and the ratio of the two rates is printed. Prints items/s, peak resident memory
+and the archive check; ``--profile FILE`` writes a cProfile of the first ingest.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import time
 from pathlib import Path
 
 from fresh_database import peak_rss_mb, prepare
+from raw_insert import raw_insert
 
 
 def write_feed(path: Path, n: int) -> None:
@@ -45,6 +50,7 @@ def main() -> None:
         "--postgres-url", default="postgres://postgres@127.0.0.1:5432/civicdesk_bench"
     )
     parser.add_argument("--page-size", type=int, default=500)
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the first ingest here")
     args = parser.parse_args()
 
     workdir = prepare(
@@ -79,7 +85,17 @@ def main() -> None:
         display_name="Bench",
         options=options,
     )
+    raw_account = (
+        Account.objects.create(  # same rows, another platform: (platform, handle) is unique
+            organization=org,
+            unit=unit,
+            platform="x",
+            handle="RiverbendUSD",
+            display_name="Raw insert",
+        )
+    )
     rss_before = peak_rss_mb()
+    raw = raw_insert(feed=feed, account=raw_account, started_at=timezone.now())
 
     def drain() -> float:
         started = time.perf_counter()
@@ -91,7 +107,13 @@ def main() -> None:
             ):
                 return time.perf_counter() - started
 
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler:
+        profiler.enable()
     first = drain()
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
     Account.objects.filter(pk=account.pk).update(cursor="")
     second = drain()
     started = time.perf_counter()
@@ -104,16 +126,24 @@ def main() -> None:
     print(
         f"database: {args.database} ({connection.vendor}), items: {args.items:,}, page size: {args.page_size}"
     )
-    print(f"first ingest:  {first:7.1f} s   {args.items / first:9,.0f} items/s")
+    raw_kind = "COPY" if connection.vendor == "postgresql" else "executemany"
+    print(f"raw insert:    {raw:7.1f} s   {args.items / raw:9,.0f} items/s   ({raw_kind})")
     print(
-        f"replay again:  {second:7.1f} s   {args.items / second:9,.0f} items/s   (no-op: {ItemVersion.objects.count() - args.items} new versions)"
+        f"first ingest:  {first:7.1f} s   {args.items / first:9,.0f} items/s"
+        f"   ({raw / first:.0%} of the raw insert)"
     )
-    print(f"seal-archive:  {seal_s:7.1f} s   {args.items / seal_s:9,.0f} versions/s")
+    print(
+        f"replay again:  {second:7.1f} s   {args.items / second:9,.0f} items/s   (no-op: {ItemVersion.objects.count() - 2 * args.items} new versions)"
+    )
+    print(f"seal-archive:  {seal_s:7.1f} s   {2 * args.items / seal_s:9,.0f} versions/s")
     print(
         f"verify-archive:{verify_s:7.1f} s   {report.versions / verify_s:9,.0f} versions/s   intact: {report.is_intact}"
     )
+    ingested = Item.objects.filter(account=account)
     print(
-        f"stored: {Item.objects.count():,} items, {ItemVersion.objects.count():,} versions, {Entry.objects.count():,} inbox entries"
+        f"stored: {ingested.count():,} items,"
+        f" {ItemVersion.objects.filter(item__account=account).count():,} versions,"
+        f" {Entry.objects.count():,} inbox entries (and {args.items:,} raw items)"
     )
     print(f"peak memory (RSS): {peak_rss_mb():.0f} MB (after setup: {rss_before:.0f} MB)")
 
