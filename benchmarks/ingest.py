@@ -66,6 +66,7 @@ def main() -> None:
     from civicdesk.archive.verify import verify_archive
     from civicdesk.core.models import Organization, Unit
     from civicdesk.inbox.models import Entry
+    from civicdesk.triage import tasks  # noqa: F401 - loaded by a worker before its first poll
 
     feed = workdir / "feed.jsonl"
     write_feed(feed, args.items)

@@ -45,7 +45,12 @@ def canonical_json(content: dict[str, Any]) -> bytes:
 
 
 def content_sha256(content: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(content)).hexdigest()
+    return body_sha256(canonical_json(content))
+
+
+def body_sha256(body: bytes) -> str:
+    """``content_sha256`` of content whose canonical JSON is ``body``."""
+    return hashlib.sha256(body).hexdigest()
 
 
 def chain_hash(prev_chain_hash: str, content_hash: str, observed_at: datetime) -> str:

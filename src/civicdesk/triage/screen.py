@@ -49,9 +49,15 @@ def might_be_urgent(text: str) -> bool:
 
 def split_urgent(versions: Iterable[tuple[int, str]]) -> tuple[list[int], list[int]]:
     """(urgent, other) version ids, from (id, stored content JSON) pairs."""
+    return split_urgent_texts(
+        (version_id, str(json.loads(content).get("text") or "")) for version_id, content in versions
+    )
+
+
+def split_urgent_texts(versions: Iterable[tuple[int, str]]) -> tuple[list[int], list[int]]:
+    """(urgent, other) version ids, from (id, text) pairs."""
     urgent: list[int] = []
     other: list[int] = []
-    for version_id, content in versions:
-        text = json.loads(content).get("text") or ""
-        (urgent if might_be_urgent(str(text)) else other).append(version_id)
+    for version_id, text in versions:
+        (urgent if might_be_urgent(text) else other).append(version_id)
     return urgent, other
