@@ -25,6 +25,7 @@ from django.utils import timezone
 from civicdesk.accounts.models import Account
 from civicdesk.connectors.base import ItemRecord
 from civicdesk.core import owed
+from civicdesk.core.bulk_insert import allocate_ids
 
 from . import page_rows, rechecks
 from .hashing import GENESIS, body_sha256, canonical_content, canonical_json, chain_hash
@@ -67,6 +68,7 @@ class _Version:
     is_deletion: bool
     raw: str
     text: str
+    pk: int = 0
 
 
 @dataclass(slots=True)
@@ -104,6 +106,10 @@ class _State:
         if self.parsed is None:
             self.parsed = json.loads(self.stored_json) if self.stored_json else {}
         return self.parsed
+
+
+# The platform's payload as it came, kept beside the canonical content.
+_RAW = json.JSONEncoder(ensure_ascii=True, default=str)
 
 
 def _clean(value: str, limit: int) -> str:
@@ -224,7 +230,7 @@ def store_records(
                 ),
             )
             states[record.platform_id] = state
-        raw = json.dumps(dict(record.raw), ensure_ascii=True, default=str) if record.raw else ""
+        raw = _RAW.encode(dict(record.raw)) if record.raw else ""
         _append(state, content, body, sha, observed_at=now, raw=raw)
 
     for platform_id in deleted:
@@ -241,7 +247,44 @@ def store_records(
 
     touched = [s for s in states.values() if s.pending]
     new = [s for s in touched if s.is_new]
-    _insert_items(account, new, now)
+    # Ids are known before anything is written: items are inserted pointing at their latest
+    # version, and nothing is read back.
+    for state, pk in zip(new, allocate_ids(Item, len(new)), strict=True):
+        state.item_id = pk
+    versions = [(s, v) for s in touched for v in s.pending]
+    for (_, version), pk in zip(versions, allocate_ids(ItemVersion, len(versions)), strict=True):
+        version.pk = pk
+    page_rows.insert_items(_item_rows(account, new, now))
+    page_rows.insert_versions(
+        (
+            v.pk,
+            s.item_id,
+            v.seq,
+            now,
+            source,
+            v.body,
+            v.sha,
+            v.prev_chain,
+            v.chain,
+            v.is_deletion,
+            v.raw,
+        )
+        for s, v in versions
+    )
+    page_rows.update_listings(
+        [
+            (
+                s.pending[-1].pk,
+                s.seq,
+                s.is_deleted,
+                now,
+                *(s.listing or (None, None, None)),
+                s.item_id,
+            )
+            for s in touched
+            if not s.is_new and s.item_id is not None
+        ]
+    )
     if source != ItemVersion.Source.IMPORT and new:
         # Imported history is past its re-check schedule; everything else joins it.
         rechecks.schedule_new(
@@ -258,47 +301,18 @@ def store_records(
             ],
             now=now,
         )
-    versions = [(s, v) for s in touched for v in s.pending]
-    page_rows.insert_versions(
-        (
-            (
-                s.item_id,
-                v.seq,
-                now,
-                source,
-                v.body,
-                v.sha,
-                v.prev_chain,
-                v.chain,
-                v.is_deletion,
-                v.raw,
-            )
-            for s, v in versions
-        ),
-    )
-    changed_ids = [s.item_id for s in touched if s.item_id is not None]
-    page_rows.point_to_latest(changed_ids)
-    page_rows.update_listings(
-        [
-            (s.seq, s.is_deleted, now, *(s.listing or (None, None, None)), s.item_id)
-            for s in touched
-            if not s.is_new and s.item_id is not None
-        ]
-    )
     report.new_versions = len(versions)
     if source != ItemVersion.Source.IMPORT:
         # Imported archives are history, kept out of the inbox; triaging a million old posts
         # would only delay the live ones.
         _owe_assessment([v for _, v in versions if not v.is_deletion])
     report.created_item_ids = [s.item_id for s in new if s.item_id is not None]
-    report.changed_item_ids = changed_ids
+    report.changed_item_ids = [s.item_id for s in touched if s.item_id is not None]
     return report
 
 
-def _insert_items(account: Account, new: list[_State], now: datetime) -> None:
-    """Insert the page's new items with their final columns; sets each state's ``item_id``."""
-    if not new:
-        return
+def _item_rows(account: Account, new: list[_State], now: datetime) -> list[tuple[Any, ...]]:
+    """The rows of the page's new items, with their final columns."""
     rows = []
     for state in new:
         assert state.first is not None and state.listing is not None
@@ -306,6 +320,7 @@ def _insert_items(account: Account, new: list[_State], now: datetime) -> None:
         author_handle, author_name, language = state.listing
         rows.append(
             (
+                state.item_id,
                 account.pk,
                 account.platform,
                 _clean(record.platform_id, 255),
@@ -322,11 +337,10 @@ def _insert_items(account: Account, new: list[_State], now: datetime) -> None:
                 state.first.is_by_account,
                 state.is_deleted,
                 state.seq,
+                state.pending[-1].pk,
             )
         )
-    ids = page_rows.insert_items(account_id=account.pk, rows=rows)
-    for state, row in zip(new, rows, strict=True):
-        state.item_id = ids[row[2]]
+    return rows
 
 
 def _owe_assessment(versions: list[_Version]) -> None:
@@ -337,8 +351,7 @@ def _owe_assessment(versions: list[_Version]) -> None:
     from civicdesk.triage.screen import split_urgent_texts
     from civicdesk.triage.tasks import assess_versions
 
-    ids = page_rows.version_ids([v.chain for v in versions])
-    urgent, other = split_urgent_texts((ids[v.chain], v.text) for v in versions)
+    urgent, other = split_urgent_texts((v.pk, v.text) for v in versions)
     if urgent:
         owed.owe(assess_versions, priority=owed.URGENT, version_ids=urgent)
     if other:

@@ -20,6 +20,7 @@ from .models import Item, ItemVersion
 CHUNK = 900
 
 ITEM_FIELDS = (
+    "id",
     "account",
     "platform",
     "platform_id",
@@ -36,8 +37,10 @@ ITEM_FIELDS = (
     "is_by_account",
     "is_deleted",
     "version_count",
+    "latest_version",
 )
 VERSION_FIELDS = (
+    "id",
     "item",
     "seq",
     "observed_at",
@@ -82,67 +85,36 @@ def latest_versions(
     return rows
 
 
-def insert_items(*, account_id: int, rows: Sequence[Sequence[Any]]) -> dict[str, int]:
-    """Insert new items (values in ``ITEM_FIELDS`` order); returns their ids by platform id."""
+def insert_items(rows: Iterable[Sequence[Any]]) -> None:
+    """Insert new items (values in ``ITEM_FIELDS`` order, ids allocated)."""
     insert_rows(Item, ITEM_FIELDS, rows)
-    ids: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        for chunk in _chunks([row[2] for row in rows]):
-            cursor.execute(
-                f"SELECT platform_id, id FROM {_ITEMS}"  # noqa: S608
-                f" WHERE account_id = %s AND platform_id IN ({_marks(chunk)})",
-                [account_id, *chunk],
-            )
-            ids.update(cursor.fetchall())
-    return ids
 
 
 def insert_versions(rows: Iterable[Sequence[Any]]) -> None:
-    """Insert new versions (values in ``VERSION_FIELDS`` order)."""
+    """Insert new versions (values in ``VERSION_FIELDS`` order, ids allocated)."""
     insert_rows(ItemVersion, VERSION_FIELDS, rows)
 
 
-def version_ids(chain_hashes: Sequence[str]) -> dict[str, int]:
-    """The ids of versions by their chain hash (unique, and indexed)."""
-    ids: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        for chunk in _chunks(chain_hashes):
-            cursor.execute(
-                f"SELECT chain_hash, id FROM {_VERSIONS} WHERE chain_hash IN ({_marks(chunk)})",  # noqa: S608
-                chunk,
-            )
-            ids.update(cursor.fetchall())
-    return ids
-
-
-def point_to_latest(item_ids: Sequence[int]) -> None:
-    """Point each item at its newest version."""
-    with connection.cursor() as cursor:
-        for chunk in _chunks(item_ids):
-            cursor.execute(
-                f"UPDATE {_ITEMS} SET latest_version_id = (SELECT v.id FROM {_VERSIONS} v"  # noqa: S608
-                f" WHERE v.item_id = {_ITEMS}.id ORDER BY v.seq DESC LIMIT 1)"
-                f" WHERE id IN ({_marks(chunk)})",
-                chunk,
-            )
-
-
 def update_listings(
-    rows: Sequence[tuple[int, bool, datetime, str | None, str | None, str | None, int]],
+    rows: Sequence[tuple[int, int, bool, datetime, str | None, str | None, str | None, int]],
 ) -> None:
-    """Bring existing items' listing columns to their new latest state.
+    """Point existing items at their new latest version and bring their listing columns to it.
 
-    Each row: version count, deleted, last changed, author handle, author name, language, item
-    id. A deletion keeps the author and language the item had: None leaves them as they are.
+    Each row: latest version id, version count, deleted, last changed, author handle, author
+    name, language, item id. A deletion keeps the author and language the item had: None leaves
+    them as they are.
     """
     if not rows:
         return
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {_ITEMS} SET version_count = %s, is_deleted = %s, last_changed_at = %s,"  # noqa: S608
-            " author_handle = COALESCE(%s, author_handle),"
+            f"UPDATE {_ITEMS} SET latest_version_id = %s, version_count = %s, is_deleted = %s,"  # noqa: S608
+            " last_changed_at = %s, author_handle = COALESCE(%s, author_handle),"
             " author_name = COALESCE(%s, author_name), language = COALESCE(%s, language)"
             " WHERE id = %s",
-            [(count, gone, adapt(at), *listing, pk) for count, gone, at, *listing, pk in rows],
+            [
+                (latest, count, gone, adapt(at), *listing, pk)
+                for latest, count, gone, at, *listing, pk in rows
+            ],
         )

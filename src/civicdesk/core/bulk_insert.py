@@ -74,3 +74,31 @@ def _dated(
             stored[value] = connection.ops.adapt_datetimefield_value(aware)
         values[i] = stored[value]
     return values
+
+
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` new primary keys for rows of ``model`` about to be inserted with them.
+
+    Knowing the ids before inserting lets rows that point at each other be written at once,
+    with no UPDATE after and no read back. PostgreSQL takes them from the table's sequence. On
+    SQLite they follow the largest id used: insert the rows before allocating again for the
+    same table; the write lock the transaction holds (``transaction_mode`` IMMEDIATE) keeps any
+    other writer from taking them, and the primary key would refuse a duplicate if it did not.
+    """
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [connection.ops.quote_name(table), count],
+            )
+            return [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0),"  # noqa: S608
+            f" COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0))",
+            [table],
+        )
+        (last,) = cursor.fetchone() or (0,)
+        return list(range(last + 1, last + 1 + count))

@@ -41,10 +41,13 @@ def might_be_urgent(text: str) -> bool:
     words = _WORD.findall(lowered)
     if not CUE_WORDS.isdisjoint(words):
         return True
-    # "b0mb", "k1ll": folded only when plain words found nothing.
-    return any(ch.isdigit() for ch in lowered) and not CUE_WORDS.isdisjoint(
-        _WORD.findall(lowered.translate(_LEET))
-    )
+    # "b0mb", "k1ll": folded only when plain words found nothing, and only a post with a digit.
+    if not any(map(str.isdigit, lowered)):
+        return False
+    if "@" in lowered or "$" in lowered:  # folding them joins words: read the words again
+        return not CUE_WORDS.isdisjoint(_WORD.findall(lowered.translate(_LEET)))
+    # Digits are word characters, so folding them changes words, never where words end.
+    return any(w.translate(_LEET) in CUE_WORDS for w in words if not w.isalpha())
 
 
 def split_urgent(versions: Iterable[tuple[int, str]]) -> tuple[list[int], list[int]]:
