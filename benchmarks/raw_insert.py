@@ -69,7 +69,7 @@ def raw_insert(*, lines: Sequence[bytes], account: Any, started_at: datetime) ->
 
     from civicdesk.archive.hashing import GENESIS, canonical_json, chain_hash
     from civicdesk.archive.models import Item, ItemVersion
-    from civicdesk.core.bulk_insert import allocate_ids
+    from civicdesk.core.bulk_rows import allocate_ids
 
     vendor = connection.vendor
     adapt = connection.ops.adapt_datetimefield_value

@@ -25,7 +25,7 @@ from django.utils import timezone
 from civicdesk.accounts.models import Account
 from civicdesk.connectors.base import ItemRecord
 from civicdesk.core import owed
-from civicdesk.core.bulk_insert import allocate_ids
+from civicdesk.core.bulk_rows import allocate_ids
 
 from . import page_rows, rechecks
 from .hashing import GENESIS, body_sha256, canonical_content, canonical_json, chain_hash

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import connection
 
-from civicdesk.core.bulk_insert import insert_rows
+from civicdesk.core.bulk_rows import insert_rows
 
 from .models import Item, ItemVersion
 

@@ -30,7 +30,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from civicdesk.accounts.models import Account
-from civicdesk.core.bulk_insert import insert_rows
+from civicdesk.core.bulk_rows import insert_rows
 
 from .models import Item, Recheck
 

@@ -8,7 +8,7 @@ from django.db import connection
 
 from civicdesk.accounts.models import Account
 from civicdesk.archive.models import Item
-from civicdesk.core.bulk_insert import column_name
+from civicdesk.core.bulk_rows import column_name
 
 from .models import Entry
 

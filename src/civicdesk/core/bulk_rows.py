@@ -1,10 +1,10 @@
-"""Writing many new rows at once, without the ORM's cost per value.
+"""Writing many rows at once, without the ORM's cost per value.
 
-``bulk_create`` compiles every value of every row into its statement; at thousands of rows a
-second that compiling, not the database, was most of ingest's time. Here the statement is
-written once and the rows go as they are: ``COPY`` on PostgreSQL, one prepared ``executemany``
-on SQLite. The database still checks every constraint and fires every trigger, and a broken
-constraint raises Django's ``IntegrityError``, as ``bulk_create`` would.
+``bulk_create`` and ``bulk_update`` compile every value of every row into their statement; at
+thousands of rows a second that compiling, not the database, was most of ingest's time. Here
+the statement is written once and the rows go as they are: ``COPY`` on PostgreSQL, one prepared
+``executemany`` otherwise. The database still checks every constraint and fires every trigger,
+and a broken constraint raises Django's ``IntegrityError``, as the ORM would.
 """
 
 from __future__ import annotations
@@ -102,3 +102,24 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
         )
         (last,) = cursor.fetchone() or (0,)
         return list(range(last + 1, last + 1 + count))
+
+
+def update_rows(
+    model: type[models.Model], fields: Sequence[str], objects: Iterable[models.Model]
+) -> None:
+    """Save ``fields`` of each of ``objects`` (rows of ``model``): one statement, run per row."""
+    columns = [_concrete(model, name) for name in fields]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in columns)
+    rows = [
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns] + [obj.pk]
+        for obj in objects
+    ]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {quote(model._meta.db_table)} SET {assignments}"  # noqa: S608
+            f" WHERE {quote(model._meta.pk.column)} = %s",
+            rows,
+        )
