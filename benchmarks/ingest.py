@@ -5,17 +5,24 @@
 
 Runs the same code a worker runs (poll_account: connector → ingest → inbox → cursor, one
 transaction per page) on a fresh database, then replays the same file again to measure the
-idempotent no-op path. Prints items/s, peak resident memory and the archive check.
+idempotent no-op path. Side by side in the same run and database, the same item and version
+rows are written raw (``raw_insert.py``: executemany on SQLite, COPY on PostgreSQL) into a
+second account, and the ratio of the two rates is printed. The feed arrives in ``--rounds``
+parts, each written both ways in turn, so that a machine busy with other work slows both alike.
+Prints items/s, peak resident memory and the archive check; ``--profile FILE`` writes a
+cProfile of the first ingest.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import time
 from pathlib import Path
 
 from fresh_database import peak_rss_mb, prepare
+from raw_insert import raw_insert
 
 
 def write_feed(path: Path, n: int) -> None:
@@ -45,6 +52,8 @@ def main() -> None:
         "--postgres-url", default="postgres://postgres@127.0.0.1:5432/civicdesk_bench"
     )
     parser.add_argument("--page-size", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the first ingest here")
     args = parser.parse_args()
 
     workdir = prepare(
@@ -60,15 +69,20 @@ def main() -> None:
     from civicdesk.archive.verify import verify_archive
     from civicdesk.core.models import Organization, Unit
     from civicdesk.inbox.models import Entry
+    from civicdesk.triage import tasks  # noqa: F401 - loaded by a worker before its first poll
 
+    source = workdir / "source.jsonl"
+    write_feed(source, args.items)
+    lines = source.read_bytes().splitlines(keepends=True)
     feed = workdir / "feed.jsonl"
-    write_feed(feed, args.items)
+    feed.write_bytes(b"")
     org = Organization.objects.create(name="Bench USD", slug="bench")
     unit = Unit.objects.create(organization=org, name="District Office", kind=Unit.Kind.DISTRICT)
+    started_at = timezone.now()
     options = {
         "replay_path": str(feed),
         "replay_speed": 0,
-        "replay_started_at": timezone.now().isoformat(),
+        "replay_started_at": started_at.isoformat(),
         "page_size": args.page_size,
     }
     account = Account.objects.create(
@@ -79,21 +93,47 @@ def main() -> None:
         display_name="Bench",
         options=options,
     )
+    raw_account = (
+        Account.objects.create(  # same rows, another platform: (platform, handle) is unique
+            organization=org,
+            unit=unit,
+            platform="x",
+            handle="RiverbendUSD",
+            display_name="Raw insert",
+        )
+    )
     rss_before = peak_rss_mb()
 
-    def drain() -> float:
+    def drain(until: int) -> float:
         started = time.perf_counter()
         while True:
             result = poll_account(account_id=account.pk)
             assert not result.error, result.error
-            if result.pages == 0 or Account.objects.get(pk=account.pk).cursor.endswith(
-                f":{args.items}"
-            ):
+            if result.pages == 0 or Account.objects.get(pk=account.pk).cursor.endswith(f":{until}"):
                 return time.perf_counter() - started
 
-    first = drain()
+    profiler = cProfile.Profile() if args.profile else None
+    raw = first = 0.0
+    raw_cpu = first_cpu = 0.0
+    size = -(-args.items // args.rounds)
+    for start in range(0, args.items, size):
+        part = lines[start : start + size]
+        with feed.open("ab") as out:
+            out.writelines(part)
+        cpu = time.process_time()
+        raw += raw_insert(lines=part, account=raw_account, started_at=started_at)
+        raw_cpu += time.process_time() - cpu
+        cpu = time.process_time()
+        if profiler:
+            profiler.enable()
+        first += drain(until=start + len(part))
+        if profiler:
+            profiler.disable()
+        first_cpu += time.process_time() - cpu
+    if profiler:
+        profiler.dump_stats(args.profile)
     Account.objects.filter(pk=account.pk).update(cursor="")
-    second = drain()
+    second = drain(until=args.items)
     started = time.perf_counter()
     seal_archive()
     seal_s = time.perf_counter() - started
@@ -104,16 +144,29 @@ def main() -> None:
     print(
         f"database: {args.database} ({connection.vendor}), items: {args.items:,}, page size: {args.page_size}"
     )
-    print(f"first ingest:  {first:7.1f} s   {args.items / first:9,.0f} items/s")
+    raw_kind = "COPY" if connection.vendor == "postgresql" else "executemany"
+    print(f"raw insert:    {raw:7.1f} s   {args.items / raw:9,.0f} items/s   ({raw_kind})")
     print(
-        f"replay again:  {second:7.1f} s   {args.items / second:9,.0f} items/s   (no-op: {ItemVersion.objects.count() - args.items} new versions)"
+        f"first ingest:  {first:7.1f} s   {args.items / first:9,.0f} items/s"
+        f"   ({raw / first:.0%} of the raw insert)"
     )
-    print(f"seal-archive:  {seal_s:7.1f} s   {args.items / seal_s:9,.0f} versions/s")
+    if connection.vendor == "sqlite":  # all the work is in this process: its CPU time says it too
+        print(
+            f"  CPU time:    raw {raw_cpu:.1f} s, ingest {first_cpu:.1f} s"
+            f"   ({raw_cpu / first_cpu:.0%} of the raw insert)"
+        )
+    print(
+        f"replay again:  {second:7.1f} s   {args.items / second:9,.0f} items/s   (no-op: {ItemVersion.objects.count() - 2 * args.items} new versions)"
+    )
+    print(f"seal-archive:  {seal_s:7.1f} s   {2 * args.items / seal_s:9,.0f} versions/s")
     print(
         f"verify-archive:{verify_s:7.1f} s   {report.versions / verify_s:9,.0f} versions/s   intact: {report.is_intact}"
     )
+    ingested = Item.objects.filter(account=account)
     print(
-        f"stored: {Item.objects.count():,} items, {ItemVersion.objects.count():,} versions, {Entry.objects.count():,} inbox entries"
+        f"stored: {ingested.count():,} items,"
+        f" {ItemVersion.objects.filter(item__account=account).count():,} versions,"
+        f" {Entry.objects.count():,} inbox entries (and {args.items:,} raw items)"
     )
     print(f"peak memory (RSS): {peak_rss_mb():.0f} MB (after setup: {rss_before:.0f} MB)")
 

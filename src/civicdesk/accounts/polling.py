@@ -124,7 +124,7 @@ def store_page(
             deleted_ids=connector_page.deleted_ids,
             source=source,
         )
-        intake.receive(items=report.created_items)
+        intake.receive_by_id(item_ids=report.created_item_ids)
     if advance_cursor:
         # The cursor moved in the same transaction as the versions it covers.
         account.cursor = connector_page.next_cursor

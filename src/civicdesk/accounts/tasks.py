@@ -14,7 +14,7 @@ def poll_account(*, account_id: int, lease_token: str | None = None) -> dict[str
     return {
         "pages": result.pages,
         "new_versions": result.report.new_versions,
-        "new_items": len(result.report.created_items),
+        "new_items": len(result.report.created_item_ids),
         "error": result.error,
     }
 

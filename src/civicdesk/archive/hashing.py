@@ -7,6 +7,7 @@ one before it, so changing or removing any version breaks every hash after it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -39,13 +40,21 @@ def canonical_content(record: ItemRecord, *, platform: str, account_handle: str)
     }
 
 
+# ensure_ascii keeps the bytes identical whatever the database does with Unicode.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def canonical_json(content: dict[str, Any]) -> bytes:
-    # ensure_ascii keeps the bytes identical whatever the database does with Unicode.
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    return _CANONICAL.encode(content).encode()
 
 
 def content_sha256(content: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(content)).hexdigest()
+    return body_sha256(canonical_json(content))
+
+
+def body_sha256(body: bytes) -> str:
+    """``content_sha256`` of content whose canonical JSON is ``body``."""
+    return hashlib.sha256(body).hexdigest()
 
 
 def chain_hash(prev_chain_hash: str, content_hash: str, observed_at: datetime) -> str:
@@ -54,5 +63,6 @@ def chain_hash(prev_chain_hash: str, content_hash: str, observed_at: datetime) -
     ).hexdigest()
 
 
+@functools.lru_cache(maxsize=64)  # a page's versions share one observation time
 def utc_stamp(observed_at: datetime) -> str:
     return observed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -30,6 +30,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from civicdesk.accounts.models import Account
+from civicdesk.core.bulk_rows import insert_rows
 
 from .models import Item, Recheck
 
@@ -67,16 +68,18 @@ def _place(row: Recheck, stage: int) -> None:
     row.deadline = row.due_at + window(delay)
 
 
-def schedule_new(*, items: Iterable[Item]) -> None:
-    """Put newly archived items on the schedule, from the moment they were first seen."""
-    rows = []
-    for item in items:
-        if item.is_deleted:
-            continue
-        row = Recheck(item=item, account_id=item.account_id, first_seen_at=item.first_seen_at)
-        _place(row, 0)
-        rows.append(row)
-    Recheck.objects.bulk_create(rows, batch_size=_BATCH, ignore_conflicts=True)
+def schedule_new(*, account_id: int, item_ids: Sequence[int], first_seen_at: datetime) -> None:
+    """Put items just archived on the schedule, from the moment they were first seen.
+
+    Only for items created in the caller's transaction: nothing else can have scheduled them.
+    """
+    delay = delays()[0]
+    due = first_seen_at + delay
+    insert_rows(
+        Recheck,
+        ("item", "account", "first_seen_at", "stage", "due_at", "deadline", "claim"),
+        ((pk, account_id, first_seen_at, 0, due, due + window(delay), "") for pk in item_ids),
+    )
 
 
 def bring_forward(*, account: Account, platform_ids: Collection[str], when: datetime) -> int:
@@ -111,14 +114,16 @@ def bring_forward(*, account: Account, platform_ids: Collection[str], when: date
     )
 
 
-def after_replies(*, account: Account, items: Sequence[Item], now: datetime) -> None:
-    """New replies make their parent and thread root due for a check soon."""
-    new_ids = {item.platform_id for item in items}
+def after_replies(
+    *, account: Account, items: Sequence[tuple[str, str, str]], now: datetime
+) -> None:
+    """New replies make their parent and thread root due for a check soon.
+
+    ``items``: the new items' (platform id, parent's platform id, thread's platform id).
+    """
+    new_ids = {platform_id for platform_id, _, _ in items}
     above = {
-        pid
-        for item in items
-        for pid in (item.parent_platform_id, item.thread_platform_id)
-        if pid and pid not in new_ids
+        pid for _, parent, thread in items for pid in (parent, thread) if pid and pid not in new_ids
     }
     if above:
         bring_forward(account=account, platform_ids=above, when=now + REPLY_DELAY)

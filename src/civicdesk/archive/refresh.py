@@ -38,5 +38,5 @@ def refresh_thread(*, item: Item) -> IngestReport:
             )
     with transaction.atomic():
         report = store_records(account=account, records=records, source=ItemVersion.Source.POLL)
-        intake.receive(items=report.created_items)
+        intake.receive_by_id(item_ids=report.created_item_ids)
     return report

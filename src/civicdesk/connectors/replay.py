@@ -43,6 +43,7 @@ from .base import (
     UnsupportedOperation,
 )
 
+_KINDS = frozenset(ItemKind.values)
 # The last replay file read for lookups, by (path, modification time, size).
 _HISTORIES: dict[tuple[str, int, int], dict[str, list[tuple[int, dict[str, Any]]]]] = {}
 
@@ -227,7 +228,7 @@ class ReplayConnector(Connector):
         self, event: dict[str, Any], line: int, edited_at: datetime | None = None
     ) -> ItemRecord:
         kind = event.get("kind", "comment")
-        if kind not in ItemKind.values:
+        if kind not in _KINDS:
             raise ReplayFileError(self.path, line, f'unknown "kind" {kind!r}')
         author = event.get("author") or {}
         if not isinstance(author, dict):

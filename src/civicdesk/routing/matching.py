@@ -79,10 +79,15 @@ def _only_a_possible_threat(rule: RoutingRule, facts: Facts) -> bool:
     )
 
 
-def route(*, facts: Facts, rules: Sequence[RoutingRule]) -> Routing:
-    """Apply the organization's enabled rules, in order, to one item."""
+def route(
+    *, facts: Facts, rules: Sequence[RoutingRule], scopes: dict[int, set[int]] | None = None
+) -> Routing:
+    """Apply the organization's enabled rules, in order, to one item.
+
+    ``scopes`` keeps the units under each rule's unit from one item to the next of a batch.
+    """
     routing = Routing()
-    scopes: dict[int, set[int]] = {}
+    scopes = {} if scopes is None else scopes
     for rule in rules:
         if not rule.is_enabled:
             continue

@@ -11,11 +11,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from civicdesk.archive.models import ItemVersion
+from civicdesk.core.bulk_rows import update_rows
 from civicdesk.inbox.models import Entry
 from civicdesk.routing.matching import Facts, route, rules_for
+from civicdesk.routing.models import RoutingRule
 
 from .models import Assessment, SignalThreshold
 from .scoring import SignalResult, TriageResult, load_triage
@@ -47,7 +49,10 @@ def thresholds_for(organization_id: int) -> dict[str, float]:
 
 
 def assess_versions(*, version_ids: Sequence[int]) -> dict[str, int]:
-    """Assess the given versions (deletions keep their item's last assessment); safe to repeat."""
+    """Assess the given versions (deletions keep their item's last assessment); safe to repeat.
+
+    Each batch is stored in one transaction with a fixed number of queries, whatever its size.
+    """
     versions = list(
         ItemVersion.objects.filter(pk__in=list(version_ids), is_deletion=False)
         .select_related("item__account")
@@ -57,6 +62,7 @@ def assess_versions(*, version_ids: Sequence[int]) -> dict[str, int]:
     for version in versions:
         by_org[version.item.account.organization_id].append(version)
     rules = rules_for(by_org)
+    scopes: dict[int, set[int]] = {}
     counts = {"scored": 0, "failed": 0}
     for organization_id, group in by_org.items():
         limits = thresholds_for(organization_id)
@@ -71,8 +77,14 @@ def assess_versions(*, version_ids: Sequence[int]) -> dict[str, int]:
             except Exception as exc:  # noqa: BLE001 - any classifier fault must leave the item stored, marked
                 logger.exception("Triage failed for %d versions", len(batch))
                 results, model_version = [exc] * len(batch), "unavailable"
-            for version, result in zip(batch, results, strict=True):
-                counts[_store(version, result, model_version, rules.get(organization_id, []))] += 1
+            stored = store_assessments(
+                list(zip(batch, results, strict=True)),
+                model_version=model_version,
+                rules=rules.get(organization_id, []),
+                scopes=scopes,
+            )
+            for status, n in stored.items():
+                counts[status] += n
     return counts
 
 
@@ -91,53 +103,106 @@ def mark_not_triaged(*, version_ids: Sequence[int], error: str) -> int:
     )
 
 
-@transaction.atomic
-def _store(
-    version: ItemVersion, result: TriageResult | Exception, model_version: str, rules: list[Any]
-) -> str:
-    item = version.item
+def _assessment(
+    version: ItemVersion, result: TriageResult | Exception, model_version: str
+) -> Assessment:
     if isinstance(result, Exception):
-        assessment = Assessment(
+        return Assessment(
             version=version,
-            item=item,
+            item=version.item,
             model_version=model_version,
             status=Assessment.Status.FAILED,
             error=f"{type(result).__name__}: {result}"[:2000],
         )
-    else:
-        assessment = Assessment(
-            version=version,
-            item=item,
-            model_version=model_version,
-            status=Assessment.Status.SCORED,
-            signals={name: _signal_json(s) for name, s in result.signals.items()},
-            language=result.language,
-            priority=result.priority,
-            priority_label=result.priority_label,
-        )
-    try:
-        with transaction.atomic():
-            assessment.save()
-    except IntegrityError:
-        return (
-            "scored" if not isinstance(result, Exception) else "failed"
-        )  # assessed already by this model
-    entry = Entry.objects.filter(item=item).select_for_update().first()
-    if entry is None:
-        return str(assessment.status)
-    if isinstance(result, Exception):
-        entry.triage_status, entry.triage_error = Entry.TriageStatus.FAILED, assessment.error
-        entry.save(update_fields=["triage_status", "triage_error"])
-        return "failed"
+    return Assessment(
+        version=version,
+        item=version.item,
+        model_version=model_version,
+        status=Assessment.Status.SCORED,
+        signals={name: _signal_json(s) for name, s in result.signals.items()},
+        language=result.language,
+        priority=result.priority,
+        priority_label=result.priority_label,
+    )
+
+
+_ENTRY_FIELDS = (
+    "triage_status",
+    "triage_error",
+    "priority",
+    "priority_label",
+    "signal_badges",
+    "queue",
+    "assignee",
+    "tags",
+    "route_reason",
+)
+
+
+@transaction.atomic
+def store_assessments(
+    assessed: list[tuple[ItemVersion, TriageResult | Exception]],
+    *,
+    model_version: str,
+    rules: Sequence[RoutingRule],
+    scopes: dict[int, set[int]] | None = None,
+) -> dict[str, int]:
+    """Store what triage said about each version, and prioritize and route its inbox entry.
+
+    One transaction and a fixed number of queries for the whole batch. A version this model has
+    assessed already is left as it is. Versions are taken in order: of two states of one item,
+    the later one decides its entry.
+    """
+    counts = {"scored": 0, "failed": 0}
+    done = set(
+        Assessment.objects.filter(
+            version_id__in=[v.pk for v, _ in assessed], model_version=model_version
+        ).values_list("version_id", flat=True)
+    )
+    fresh = [(v, r, _assessment(v, r, model_version)) for v, r in assessed if v.pk not in done]
+    for version, result in assessed:
+        if version.pk in done:  # assessed already by this model
+            counts["failed" if isinstance(result, Exception) else "scored"] += 1
+    # A concurrent run of the same versions inserts them once; both route alike.
+    Assessment.objects.bulk_create([a for _, _, a in fresh], ignore_conflicts=True)
+    entries = {
+        e.item_id: e
+        for e in Entry.objects.filter(item_id__in={v.item_id for v, _, _ in fresh})
+        .select_for_update()
+        .order_by("pk")
+    }
+    routed: dict[int, Entry] = {}
+    for version, result, assessment in fresh:
+        entry = entries.get(version.item_id)
+        counts[str(assessment.status)] += 1
+        if entry is None:
+            continue
+        routed[entry.pk] = entry
+        if isinstance(result, Exception):
+            entry.triage_status, entry.triage_error = Entry.TriageStatus.FAILED, assessment.error
+            continue
+        _route(entry, version, assessment, rules, scopes)
+    update_rows(Entry, _ENTRY_FIELDS, routed.values())
+    return counts
+
+
+def _route(
+    entry: Entry,
+    version: ItemVersion,
+    assessment: Assessment,
+    rules: Sequence[RoutingRule],
+    scopes: dict[int, set[int]] | None,
+) -> None:
     routing = route(
         facts=Facts(
             text=version.text,
             signals=assessment.signals,
             language=assessment.language,
-            account_id=item.account_id,
+            account_id=version.item.account_id,
             unit_id=entry.unit_id,
         ),
         rules=rules,
+        scopes=scopes,
     )
     entry.triage_status, entry.triage_error = Entry.TriageStatus.SCORED, ""
     escalated = routing.escalate and assessment.priority > 1
@@ -152,5 +217,3 @@ def _store(
         entry.assignee = routing.assignee
     entry.tags = routing.tags
     entry.route_reason = " ".join(routing.reasons)
-    entry.save()
-    return "scored"

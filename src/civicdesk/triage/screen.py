@@ -41,17 +41,26 @@ def might_be_urgent(text: str) -> bool:
     words = _WORD.findall(lowered)
     if not CUE_WORDS.isdisjoint(words):
         return True
-    # "b0mb", "k1ll": folded only when plain words found nothing.
-    return any(ch.isdigit() for ch in lowered) and not CUE_WORDS.isdisjoint(
-        _WORD.findall(lowered.translate(_LEET))
-    )
+    # "b0mb", "k1ll": folded only when plain words found nothing, and only a post with a digit.
+    if not any(map(str.isdigit, lowered)):
+        return False
+    if "@" in lowered or "$" in lowered:  # folding them joins words: read the words again
+        return not CUE_WORDS.isdisjoint(_WORD.findall(lowered.translate(_LEET)))
+    # Digits are word characters, so folding them changes words, never where words end.
+    return any(w.translate(_LEET) in CUE_WORDS for w in words if not w.isalpha())
 
 
 def split_urgent(versions: Iterable[tuple[int, str]]) -> tuple[list[int], list[int]]:
     """(urgent, other) version ids, from (id, stored content JSON) pairs."""
+    return split_urgent_texts(
+        (version_id, str(json.loads(content).get("text") or "")) for version_id, content in versions
+    )
+
+
+def split_urgent_texts(versions: Iterable[tuple[int, str]]) -> tuple[list[int], list[int]]:
+    """(urgent, other) version ids, from (id, text) pairs."""
     urgent: list[int] = []
     other: list[int] = []
-    for version_id, content in versions:
-        text = json.loads(content).get("text") or ""
-        (urgent if might_be_urgent(str(text)) else other).append(version_id)
+    for version_id, text in versions:
+        (urgent if might_be_urgent(text) else other).append(version_id)
     return urgent, other

@@ -168,7 +168,7 @@ def _store(
         report = store_records(
             account=account, records=batch, source=ItemVersion.Source.IMPORT, observed_at=at
         )
-        tally.new_items += len(report.created_items)
+        tally.new_items += len(report.created_item_ids)
         tally.new_versions += report.new_versions
         tally.unchanged += report.unchanged
         if batch is gone:

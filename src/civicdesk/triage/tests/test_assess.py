@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from civicdesk.archive.ingest import store_records
@@ -277,3 +278,63 @@ class TestRescore:
         assert sorted(
             Assessment.objects.filter(item=entry.item).values_list("model_version", flat=True)
         ) == ["keywords-1", "keywords-2"]
+
+
+class TestBatchStorage:
+    def ingest(self, account, texts):
+        with transaction.atomic():
+            report = store_records(
+                account=account,
+                records=[record(f"c{n}", text) for n, text in enumerate(texts)],
+                source="poll",
+            )
+            intake.receive(items=report.created_items)
+        return [i.latest_version_id for i in report.created_items]
+
+    def test_a_batch_writes_one_assessment_per_item_and_routes_every_entry(
+        self, agency, model, transportation
+    ):
+        unit, _ = transportation
+        RoutingRule.objects.create(
+            organization=agency.district, name="Buses", keywords=["bus"], route_to=unit, tag="buses"
+        )
+        texts = ["when is the bus?", "a gun", "nice game", "the bus is broken"] * 10
+        ids = self.ingest(agency.district_account, texts)
+        assert assess.assess_versions(version_ids=ids) == {"scored": 40, "failed": 0}
+        assert Assessment.objects.count() == 40
+        assert set(Assessment.objects.values_list("version_id", flat=True)) == set(ids)
+        entries = Entry.objects.select_related("item__latest_version")
+        assert {e.triage_status for e in entries} == {Entry.TriageStatus.SCORED}
+        bus = [e for e in entries if "bus" in e.item.latest_version.text]
+        assert len(bus) == 20 and all(e.queue == unit and e.tags == ["buses"] for e in bus)
+        threat = [e for e in entries if e.item.latest_version.text == "a gun"]
+        assert {(e.priority, tuple(e.signal_badges)) for e in threat} == {(1, ("threat",))}
+        assert assess.assess_versions(version_ids=ids) == {"scored": 40, "failed": 0}
+        assert Assessment.objects.count() == 40, "assessed once per model"
+
+    def test_the_queries_of_a_batch_do_not_grow_with_it(
+        self, agency, model, transportation, django_assert_num_queries
+    ):
+        unit, _ = transportation
+        RoutingRule.objects.create(
+            organization=agency.district, name="Buses", keywords=["bus"], route_to=unit
+        )
+        few = self.ingest(agency.district_account, ["bus?", "hello", "a gun"])
+        many = self.ingest(agency.high_school_account, ["bus?", "hello", "a gun"] * 30)
+        with CaptureQueriesContext(connection) as small:
+            assess.assess_versions(version_ids=few)
+        with django_assert_num_queries(len(small.captured_queries)):
+            assess.assess_versions(version_ids=many)
+        assert Entry.objects.filter(triage_status=Entry.TriageStatus.SCORED).count() == 93
+
+    def test_a_failed_batch_marks_every_entry_not_triaged(self, agency, monkeypatch):
+        def broken():
+            raise RuntimeError("model file is corrupt")
+
+        monkeypatch.setattr(assess, "load_triage", broken)
+        ids = self.ingest(agency.district_account, ["one", "two", "three"])
+        assert assess.assess_versions(version_ids=ids) == {"scored": 0, "failed": 3}
+        assert set(Entry.objects.values_list("triage_status", "triage_error")) == {
+            (Entry.TriageStatus.FAILED, "RuntimeError: model file is corrupt")
+        }
+        assert Assessment.objects.filter(status=Assessment.Status.FAILED).count() == 3

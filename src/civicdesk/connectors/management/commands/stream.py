@@ -48,7 +48,7 @@ def describe(update: StreamUpdate, report: IngestReport) -> str:
     ids = [item.platform_id for item in update.items] + list(update.deleted_ids)
     return (
         f"{update.event} {', '.join(ids)}: {report.new_versions} new versions "
-        f"({len(report.created_items)} new items, {report.deletions} deletions)."
+        f"({len(report.created_item_ids)} new items, {report.deletions} deletions)."
     )
 
 
