@@ -1,0 +1,130 @@
+"""Which entries a view of the inbox lists, as ranges of the indexes on Entry.
+
+A person sees the entries of their units' accounts and those routed to their units' queues.
+``unit IN (…) OR queue IN (…)``, ordered by urgency, is no range of any index: the database would
+gather every open entry and sort them. So a view is split into branches that do not overlap, each
+one equality prefix of an index on Entry (one unit, one queue, one account, the failed entries, or
+the whole inbox for someone who sees every unit), with one open/done stage and, when a date range
+asks for it, one urgency. Each branch is read in order from its index; a page takes the first
+rows of each and keeps the best (civicdesk.inbox.pages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+
+from civicdesk.accounts.models import Account
+from civicdesk.triage import priority
+
+from .models import Entry
+
+# Counting stops here: past it the inbox says "10,000+", and no request reads the whole backlog.
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class View:
+    """What one look at the inbox asks for: whose entries, which filters, in which order."""
+
+    units: frozenset[int]  # the units whose accounts' entries and queues are listed
+    every_unit: bool  # the units are all there are: nothing to leave out
+    account: Account | None = None
+    platform: str = ""
+    status: str = "open"  # "open", "" for any, or one Entry.Status
+    urgency: str = ""  # "", a priority rank, or "failed"
+    received_from: datetime | None = None
+    received_before: datetime | None = None
+    newest_first: bool = False
+
+    @property
+    def by_urgency(self) -> bool:
+        # Within one priority, "most urgent first" is already newest first.
+        return not self.newest_first or self.urgency.isdigit()
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The columns a page is ordered by, all descending; the last is unique."""
+        return ("urgency", "received_at", "id") if self.by_urgency else ("received_at", "id")
+
+
+def branches(view: View) -> list[Q]:
+    """Conditions that together select the view's entries, each selecting different entries and
+    each an equality prefix of one index whose next columns are ``view.order``."""
+    rest = _filters(view)
+    return [
+        audience & stage & urgency & rest
+        for audience in _audiences(view)
+        for stage in _stages(view)
+        for urgency in _urgencies(view)
+    ]
+
+
+def _audiences(view: View) -> list[Q]:
+    units = view.units
+    visible = Q() if view.every_unit else Q(unit_id__in=units) | Q(queue_id__in=units)
+    if view.urgency == "failed":
+        # Few entries fail triage, so their index is read whatever else the view asks.
+        return [Q(triage_status=Entry.TriageStatus.FAILED) & visible & _chosen_account(view)]
+    if view.account is not None:
+        whole = view.every_unit or view.account.unit_id in units
+        return [
+            Q(account=view.account)
+            & (Q() if whole else Q(queue_id__in=units))
+            & _chosen_account(view)
+        ]
+    # Entries routed in from units outside the view are the queues' own; the rest are listed
+    # with their accounts, so that no entry is in two branches.
+    routed_in = [Q(queue_id=unit) & ~Q(unit_id__in=units) for unit in sorted(units)]
+    if view.platform:
+        accounts = Account.objects.filter(platform=view.platform)
+        if not view.every_unit:
+            accounts = accounts.filter(unit_id__in=units)
+        by_account = [
+            Q(account_id=pk) for pk in accounts.order_by("pk").values_list("pk", flat=True)
+        ]
+        platform = Q(platform=view.platform)
+        return by_account + ([] if view.every_unit else [q & platform for q in routed_in])
+    if view.every_unit:
+        return [Q()]
+    return [Q(unit_id=unit) for unit in sorted(units)] + routed_in
+
+
+def _chosen_account(view: View) -> Q:
+    chosen = Q()
+    if view.account is not None:
+        chosen &= Q(account=view.account)
+    if view.platform:
+        chosen &= Q(platform=view.platform)
+    return chosen
+
+
+def _stages(view: View) -> list[Q]:
+    if view.status == "open" or view.status in (Entry.Status.NEW, Entry.Status.IN_PROGRESS):
+        return [Q(is_open__in=[True])]
+    if view.status == Entry.Status.DONE:
+        return [Q(is_open__in=[False])]
+    return [Q(is_open__in=[True]), Q(is_open__in=[False])]
+
+
+def _urgencies(view: View) -> list[Q]:
+    if view.urgency.isdigit():
+        return [Q(urgency=-int(view.urgency))]
+    if view.by_urgency and (view.received_from or view.received_before):
+        # A date range inside each priority is one range of the index; across priorities it
+        # would be a scan. Every entry's priority is one of these ranks (triage sets no other).
+        return [Q(urgency=-level.rank) for level in priority.ALL]
+    return [Q()]
+
+
+def _filters(view: View) -> Q:
+    rest = Q()
+    if view.status in (Entry.Status.NEW, Entry.Status.IN_PROGRESS):
+        rest &= Q(status=view.status)
+    if view.received_from:
+        rest &= Q(received_at__gte=view.received_from)
+    if view.received_before:
+        rest &= Q(received_at__lt=view.received_before)
+    return rest
