@@ -50,46 +50,58 @@ class View:
         return ("urgency", "received_at", "id") if self.by_urgency else ("received_at", "id")
 
 
-def branches(view: View) -> list[Q]:
-    """Conditions that together select the view's entries, each selecting different entries and
+# Stands in a branch's condition for each of its values, so that branches differing only in
+# their unit, queue or account are compiled to SQL once: compiling costs more than running them.
+EACH = -918_273_645
+
+
+@dataclass(frozen=True)
+class Branch:
+    """The entries matching ``condition``; with ``each``, one branch per value in place of EACH."""
+
+    condition: Q
+    each: tuple[int, ...] | None = None
+
+
+def branches(view: View) -> list[Branch]:
+    """Branches that together select the view's entries, each selecting different entries and
     each an equality prefix of one index whose next columns are ``view.order``."""
     rest = _filters(view)
     return [
-        audience & stage & urgency & rest
+        Branch(audience.condition & stage & urgency & rest, audience.each)
         for audience in _audiences(view)
         for stage in _stages(view)
         for urgency in _urgencies(view)
     ]
 
 
-def _audiences(view: View) -> list[Q]:
+def _audiences(view: View) -> list[Branch]:
     units = view.units
     visible = Q() if view.every_unit else Q(unit_id__in=units) | Q(queue_id__in=units)
     if view.urgency == "failed":
         # Few entries fail triage, so their index is read whatever else the view asks.
-        return [Q(triage_status=Entry.TriageStatus.FAILED) & visible & _chosen_account(view)]
+        return [
+            Branch(Q(triage_status=Entry.TriageStatus.FAILED) & visible & _chosen_account(view))
+        ]
     if view.account is not None:
         whole = view.every_unit or view.account.unit_id in units
-        return [
-            Q(account=view.account)
-            & (Q() if whole else Q(queue_id__in=units))
-            & _chosen_account(view)
-        ]
+        return [Branch((Q() if whole else Q(queue_id__in=units)) & _chosen_account(view))]
     # Entries routed in from units outside the view are the queues' own; the rest are listed
     # with their accounts, so that no entry is in two branches.
-    routed_in = [Q(queue_id=unit) & ~Q(unit_id__in=units) for unit in sorted(units)]
+    routed_in = Branch(Q(queue_id=EACH) & ~Q(unit_id__in=units), tuple(sorted(units)))
     if view.platform:
         accounts = Account.objects.filter(platform=view.platform)
         if not view.every_unit:
             accounts = accounts.filter(unit_id__in=units)
-        by_account = [
-            Q(account_id=pk) for pk in accounts.order_by("pk").values_list("pk", flat=True)
-        ]
-        platform = Q(platform=view.platform)
-        return by_account + ([] if view.every_unit else [q & platform for q in routed_in])
+        by_account = Branch(
+            Q(account_id=EACH), tuple(accounts.order_by("pk").values_list("pk", flat=True))
+        )
+        if view.every_unit:
+            return [by_account]
+        return [by_account, Branch(routed_in.condition & Q(platform=view.platform), routed_in.each)]
     if view.every_unit:
-        return [Q()]
-    return [Q(unit_id=unit) for unit in sorted(units)] + routed_in
+        return [Branch(Q())]
+    return [Branch(Q(unit_id=EACH), tuple(sorted(units))), routed_in]
 
 
 def _chosen_account(view: View) -> Q:

@@ -10,7 +10,7 @@ branches' rows arrive in order and are merged here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from .listing import COUNT_CAP, View, branches
+from .listing import COUNT_CAP, EACH, View, branches
 from .models import Entry
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -67,10 +67,6 @@ class Page:
     newer: Place | None  # the newer page starts before this place; None on the first page
     older: Place | None  # the older page starts after this place; None on the last page
 
-    @property
-    def is_first(self) -> bool:
-        return self.newer is None
-
 
 def page_of(
     view: View,
@@ -89,9 +85,9 @@ def page_of(
     rows = rows[:size]
     if going_back:
         rows.reverse()
-    if not rows and older_than is not None:
-        # Everything past the link's place was closed meanwhile: the last page there is.
-        return page_of(view, oldest=True, size=size, related=related)
+    if not rows and (older_than or newer_than):
+        # Everything past the link's place was closed meanwhile: the page at that end instead.
+        return page_of(view, oldest=older_than is not None, size=size, related=related)
     listed = Entry.objects.select_related(*related).filter(pk__in=[row[-1] for row in rows])
     by_pk = {entry.pk: entry for entry in listed.order_by()}
     entries = [by_pk[row[-1]] for row in rows if row[-1] in by_pk]
@@ -107,7 +103,7 @@ def page_of(
 
 def count(view: View) -> int:
     """How many entries the view lists, counting no further than ``COUNT_CAP`` + 1."""
-    parts = [Entry.objects.filter(q).order_by().values("id") for q in branches(view)]
+    parts = _compiled(view, lambda entries: entries.order_by().values("id"))
     if not parts:
         return 0
     union, params = _union(parts)
@@ -124,12 +120,13 @@ def _first_rows(
     back), each read from its branch's index and merged here."""
     columns = view.order
     ordering = columns if going_back else tuple(f"-{c}" for c in columns)
-    parts = []
-    for q in branches(view):
-        entries: QuerySet[Entry] = Entry.objects.filter(q)
+
+    def shape(entries: QuerySet[Entry]) -> QuerySet[Any]:
         if place is not None:
             entries = entries.filter(_past(columns, place, going_back))
-        parts.append(entries.order_by(*ordering).values_list(*columns)[:size])
+        return entries.order_by(*ordering).values_list(*columns)[:size]
+
+    parts = _compiled(view, shape)
     if not parts:
         return []
     union, params = _union(parts)
@@ -155,12 +152,27 @@ def _past(columns: tuple[str, ...], place: Place, going_back: bool) -> Q:
     return Q(RawSQL(f"({names}) {sign} ({marks})", values, output_field=BooleanField()))  # noqa: S611
 
 
-def _union(parts: Sequence[QuerySet[Any]]) -> tuple[str, list[Any]]:
+def _compiled(
+    view: View, shape: Callable[[QuerySet[Entry]], QuerySet[Any]]
+) -> list[tuple[str, list[Any]]]:
+    """SQL and parameters of each branch of the view, shaped into the query to run."""
+    parts = []
+    for branch in branches(view):
+        sql, params = shape(Entry.objects.filter(branch.condition)).query.sql_with_params()
+        if branch.each is None:
+            parts.append((sql, list(params)))
+            continue
+        (at,) = [n for n, param in enumerate(params) if param == EACH]
+        for value in branch.each:
+            parts.append((sql, [*params[:at], value, *params[at + 1 :]]))
+    return parts
+
+
+def _union(parts: Sequence[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
     """The queries one after another (UNION ALL), each keeping its own ORDER BY and LIMIT."""
     sqls: list[str] = []
     params: list[Any] = []
-    for n, part in enumerate(parts):
-        sql, part_params = part.query.sql_with_params()
+    for n, (sql, part_params) in enumerate(parts):
         sqls.append(f"SELECT * FROM ({sql}) AS b{n}")  # noqa: S608 - compiled by Django
         params.extend(part_params)
     return " UNION ALL ".join(sqls), params

@@ -208,6 +208,15 @@ class TestBrokenLinks:
 
         assert listed(client.get(older).content.decode()) == in_order(is_open=True)
 
+    def test_a_link_before_entries_closed_since_shows_the_first_page(self, client, agency):
+        crowd(agency.district_account, "c", 60)
+        client.force_login(agency.district_admin)
+        first = client.get(INBOX).content.decode()
+        newer = link(client.get(link(first, "next")).content.decode(), "prev")
+        Entry.objects.filter(pk__in=in_order()[:50]).update(status=Entry.Status.DONE)
+
+        assert listed(client.get(newer).content.decode()) == in_order(is_open=True)
+
 
 class TestCounts:
     def test_a_long_backlog_is_counted_up_to_the_cap(self, client, agency, monkeypatch):
