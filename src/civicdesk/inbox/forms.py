@@ -57,16 +57,22 @@ class InboxFilterForm(forms.Form):
         cast("forms.ModelChoiceField[Unit]", self.fields["unit"]).queryset = units
         cast("forms.ModelChoiceField[Account]", self.fields["account"]).queryset = accounts
 
-    def view(self, *, units: set[int], every_unit: bool) -> View:
+    def view(self, *, units: set[int], organization_of: dict[int, int]) -> View:
         """The view the valid filters ask for, of the entries of ``units`` (those the person may
-        see; ``every_unit`` when that is all of them)."""
+        see); ``organization_of`` maps every unit there is to its organization."""
         data = self.cleaned_data
         if data.get("unit"):
-            units, every_unit = units_below({data["unit"].pk}), False
+            units = units_below({data["unit"].pk})
+        organizations = {organization_of[unit] for unit in units}
         received_from, received_to = data.get("received_from"), data.get("received_to")
         return View(
             units=frozenset(units),
-            every_unit=every_unit,
+            every_unit=len(units) == len(organization_of),
+            neighbours=frozenset(
+                unit
+                for unit, organization in organization_of.items()
+                if organization in organizations and unit not in units
+            ),
             account=data.get("account"),
             platform=data.get("platform") or "",
             status=data.get("status") or "",

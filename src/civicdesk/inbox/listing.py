@@ -11,6 +11,7 @@ rows of each and keeps the best (civicdesk.inbox.pages).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,10 @@ class View:
 
     units: frozenset[int]  # the units whose accounts' entries and queues are listed
     every_unit: bool  # the units are all there are: nothing to leave out
+    # The other units of the same organizations, the only ones that route entries to the
+    # units' queues: routing rules and "Send to" stay within an organization (see
+    # civicdesk.routing.queues).
+    neighbours: frozenset[int] = frozenset()
     account: Account | None = None
     platform: str = ""
     status: str = "open"  # "open", "" for any, or one Entry.Status
@@ -50,17 +55,19 @@ class View:
         return ("urgency", "received_at", "id") if self.by_urgency else ("received_at", "id")
 
 
-# Stands in a branch's condition for each of its values, so that branches differing only in
-# their unit, queue or account are compiled to SQL once: compiling costs more than running them.
-EACH = -918_273_645
+# Stand in a branch's condition for the values of each of its branches, so that branches
+# differing only in their unit, queue or account are compiled to SQL once: compiling costs more
+# than running them.
+EACH = (-918_273_645, -918_273_646)
 
 
 @dataclass(frozen=True)
 class Branch:
-    """The entries matching ``condition``; with ``each``, one branch per value in place of EACH."""
+    """The entries matching ``condition``; with ``each``, one branch per tuple of values, put in
+    place of EACH."""
 
     condition: Q
-    each: tuple[int, ...] | None = None
+    each: tuple[tuple[int, ...], ...] | None = None
 
 
 def branches(view: View) -> list[Branch]:
@@ -76,35 +83,46 @@ def branches(view: View) -> list[Branch]:
 
 
 def _audiences(view: View) -> list[Branch]:
-    units = view.units
-    visible = Q() if view.every_unit else Q(unit_id__in=units) | Q(queue_id__in=units)
+    units = sorted(view.units)
     if view.urgency == "failed":
         # Few entries fail triage, so their index is read whatever else the view asks.
-        return [
-            Branch(Q(triage_status=Entry.TriageStatus.FAILED) & visible & _chosen_account(view))
-        ]
-    if view.account is not None:
-        whole = view.every_unit or view.account.unit_id in units
-        return [Branch((Q() if whole else Q(queue_id__in=units)) & _chosen_account(view))]
-    # Entries routed in from units outside the view are the queues' own; the rest are listed
-    # with their accounts, so that no entry is in two branches.
-    routed_in = Branch(Q(queue_id=EACH) & ~Q(unit_id__in=units), tuple(sorted(units)))
-    if view.platform:
-        accounts = Account.objects.filter(platform=view.platform)
-        if not view.every_unit:
-            accounts = accounts.filter(unit_id__in=units)
-        by_account = Branch(
-            Q(account_id=EACH), tuple(accounts.order_by("pk").values_list("pk", flat=True))
-        )
-        if view.every_unit:
-            return [by_account]
-        return [by_account, Branch(routed_in.condition & Q(platform=view.platform), routed_in.each)]
+        visible = Q() if view.every_unit else Q(unit_id__in=units) | Q(queue_id__in=units)
+        return [Branch(Q(triage_status=Entry.TriageStatus.FAILED) & visible & _chosen(view))]
+    if view.every_unit and view.platform and view.account is None:
+        accounts = Account.objects.filter(platform=view.platform).order_by("pk")
+        return [Branch(Q(account_id=EACH[0]), _each(accounts.values_list("pk", flat=True)))]
     if view.every_unit:
-        return [Branch(Q())]
-    return [Branch(Q(unit_id=EACH), tuple(sorted(units))), routed_in]
+        return [Branch(_chosen(view))]
+    if view.account is not None:
+        if view.account.unit_id in view.units:
+            return [Branch(_chosen(view))]
+        # An account outside the view shows only what it routed to the view's queues.
+        routed = Q(queue_id=EACH[0], unit_id=view.account.unit_id) & _chosen(view)
+        return [Branch(routed, _each(units))]
+    routed_in = _routed_in(view)
+    if view.platform:
+        accounts = Account.objects.filter(platform=view.platform, unit_id__in=units)
+        return [
+            Branch(
+                Q(account_id=EACH[0]), _each(accounts.order_by("pk").values_list("pk", flat=True))
+            ),
+            Branch(routed_in.condition & _chosen(view), routed_in.each),
+        ]
+    return [Branch(Q(unit_id=EACH[0]), _each(units)), routed_in]
 
 
-def _chosen_account(view: View) -> Q:
+def _routed_in(view: View) -> Branch:
+    """The entries routed to the view's queues from units outside the view; the others are
+    listed with their own unit, so that no entry is in two branches."""
+    pairs = tuple((queue, unit) for queue in sorted(view.units) for unit in sorted(view.neighbours))
+    return Branch(Q(queue_id=EACH[0], unit_id=EACH[1]), pairs)
+
+
+def _each(values: Iterable[int]) -> tuple[tuple[int, ...], ...]:
+    return tuple((value,) for value in values)
+
+
+def _chosen(view: View) -> Q:
     chosen = Q()
     if view.account is not None:
         chosen &= Q(account=view.account)

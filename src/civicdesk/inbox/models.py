@@ -21,8 +21,9 @@ class Entry(models.Model):
 
     item = models.OneToOneField(Item, on_delete=models.PROTECT, related_name="inbox_entry")
     # Copied from the item so the inbox lists without joining through accounts and units.
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    # Not indexed alone: the indexes in Meta start with them.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+", db_index=False)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
     platform = models.CharField(max_length=16)
     received_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
@@ -61,7 +62,7 @@ class Entry(models.Model):
     signal_badges = models.JSONField(default=list, blank=True)
     # The department queue a routing rule (or a person) sent it to, besides its account's unit.
     queue = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     queue_is_manual = models.BooleanField(default=False)
     tags = models.JSONField(default=list, blank=True)
@@ -80,7 +81,7 @@ class Entry(models.Model):
             for name, prefix in [
                 ("open", []),
                 ("unit", ["unit"]),
-                ("queue", ["queue"]),
+                ("queue", ["queue", "unit"]),
                 ("account", ["account"]),
                 ("triage", ["triage_status"]),
             ]

@@ -162,9 +162,13 @@ def _compiled(
         if branch.each is None:
             parts.append((sql, list(params)))
             continue
-        (at,) = [n for n, param in enumerate(params) if param == EACH]
-        for value in branch.each:
-            parts.append((sql, [*params[:at], value, *params[at + 1 :]]))
+        places = {
+            n: EACH.index(p) for n, p in enumerate(params) if isinstance(p, int) and p in EACH
+        }
+        for values in branch.each:
+            parts.append(
+                (sql, [values[places[n]] if n in places else p for n, p in enumerate(params)])
+            )
     return parts
 
 

@@ -52,10 +52,8 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     page, total, notice = Page([], newer=None, older=None), 0, ""
     if form.is_valid():
-        view = form.view(
-            units=units,
-            every_unit=request.user.is_superuser or (len(units) == Unit.objects.count()),
-        )
+        organization_of = dict(Unit.objects.values_list("pk", "organization_id"))
+        view = form.view(units=units, organization_of=organization_of)
         try:
             page = page_of(
                 view,

@@ -119,7 +119,7 @@ class TestInboxFilters:
     ):
         arrive(agency.district_account, *[record(f"c{n}", f"comment {n}") for n in range(60)])
         client.force_login(agency.district_admin)
-        with django_assert_max_num_queries(13):
+        with django_assert_max_num_queries(14):
             response = client.get(reverse("inbox:index"))
         assert response.content.decode().count('class="entry status-') == 50
 
