@@ -3,9 +3,9 @@
 A person sees the entries of their units' accounts and those routed to their units' queues.
 ``unit IN (…) OR queue IN (…)``, ordered by urgency, is no range of any index: the database would
 gather every open entry and sort them. So a view is split into branches that do not overlap, each
-one equality prefix of an index on Entry (one unit, one queue, one account, the failed entries, or
-the whole inbox for someone who sees every unit), with one open/done stage and, when a date range
-asks for it, one urgency. Each branch is read in order from its index; a page takes the first
+one equality prefix of an index on Entry (one unit; one queue with one unit routing to it; one
+account; the failed entries; or the whole inbox for someone who sees every unit), with one
+open/done stage and, when a date range asks for it, one urgency. Each branch is read in order from its index; a page takes the first
 rows of each and keeps the best (civicdesk.inbox.pages).
 """
 
