@@ -24,7 +24,7 @@ class Item(models.Model):
     kind = models.CharField(max_length=16, choices=ItemKind.choices)
     parent_platform_id = models.CharField(max_length=255, blank=True)
     # The top of the conversation this item belongs to, for showing the thread.
-    thread_platform_id = models.CharField(max_length=255, blank=True, db_index=True)
+    thread_platform_id = models.CharField(max_length=255, blank=True)
     author_handle = models.CharField(max_length=255, blank=True)
     author_name = models.CharField(max_length=255, blank=True)
     url = models.URLField(max_length=2000, blank=True)
@@ -48,6 +48,12 @@ class Item(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "platform_id"], name="item_unique_per_account"
+            ),
+        ]
+        indexes = [
+            # An item page shows its thread: the replies under one post, oldest first.
+            models.Index(
+                fields=["account", "thread_platform_id", "created_at"], name="item_thread"
             ),
         ]
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from civicdesk.accounts.models import Account
 from civicdesk.connectors.base import Platform
@@ -11,6 +13,7 @@ from civicdesk.core.access import units_below
 from civicdesk.core.models import Unit
 from civicdesk.triage import priority
 
+from .listing import View
 from .models import Entry
 
 
@@ -54,31 +57,31 @@ class InboxFilterForm(forms.Form):
         cast("forms.ModelChoiceField[Unit]", self.fields["unit"]).queryset = units
         cast("forms.ModelChoiceField[Account]", self.fields["account"]).queryset = accounts
 
-    def filter(self, entries: QuerySet[Entry]) -> QuerySet[Entry]:
+    def view(self, *, units: set[int], organization_of: dict[int, int]) -> View:
+        """The view the valid filters ask for, of the entries of ``units`` (those the person may
+        see); ``organization_of`` maps every unit there is to its organization."""
         data = self.cleaned_data
         if data.get("unit"):
-            below = units_below({data["unit"].pk})
-            entries = entries.filter(Q(unit_id__in=below) | Q(queue_id__in=below))
-        if data.get("account"):
-            entries = entries.filter(account=data["account"])
-        if data.get("platform"):
-            entries = entries.filter(platform=data["platform"])
-        status = data.get("status")
-        if status == "open":
-            entries = entries.exclude(status=Entry.Status.DONE)
-        elif status:
-            entries = entries.filter(status=status)
-        urgency = data.get("urgency")
-        if urgency == "failed":
-            entries = entries.filter(triage_status=Entry.TriageStatus.FAILED)
-        elif urgency:
-            entries = entries.filter(priority=int(urgency))
-        if data.get("sort") == "newest":
-            entries = entries.order_by("-received_at", "-pk")
-        else:
-            entries = entries.order_by("priority", "-received_at", "-pk")
-        if data.get("received_from"):
-            entries = entries.filter(received_at__date__gte=data["received_from"])
-        if data.get("received_to"):
-            entries = entries.filter(received_at__date__lte=data["received_to"])
-        return entries
+            units = units_below({data["unit"].pk})
+        organizations = {organization_of[unit] for unit in units}
+        received_from, received_to = data.get("received_from"), data.get("received_to")
+        return View(
+            units=frozenset(units),
+            every_unit=len(units) == len(organization_of),
+            neighbours=frozenset(
+                unit
+                for unit, organization in organization_of.items()
+                if organization in organizations and unit not in units
+            ),
+            account=data.get("account"),
+            platform=data.get("platform") or "",
+            status=data.get("status") or "",
+            urgency=data.get("urgency") or "",
+            received_from=_start_of(received_from) if received_from else None,
+            received_before=_start_of(received_to + timedelta(days=1)) if received_to else None,
+            newest_first=data.get("sort") == "newest",
+        )
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))

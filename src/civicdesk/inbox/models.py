@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, F, Value, When
 
 from civicdesk.accounts.models import Account
 from civicdesk.archive.models import Item
@@ -22,11 +23,19 @@ class Entry(models.Model):
 
     item = models.OneToOneField(Item, on_delete=models.PROTECT, related_name="inbox_entry")
     # Copied from the item so the inbox lists without joining through accounts and units.
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    # Not indexed alone: the indexes in Meta start with them.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+", db_index=False)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", db_index=False)
     platform = models.CharField(max_length=16)
-    received_at = models.DateTimeField(db_index=True)
+    received_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    # Written by the database from ``status``: "open" as one value, so that an index lists the
+    # open entries in order instead of merging two statuses and sorting them.
+    is_open = models.GeneratedField(
+        expression=Case(When(status="done", then=Value(False)), default=Value(True)),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -42,12 +51,20 @@ class Entry(models.Model):
     )
     triage_error = models.TextField(blank=True)
     # 1 is most urgent (threats, self-harm); see civicdesk.triage.priority.
-    priority = models.PositiveSmallIntegerField(default=5, db_index=True)
+    priority = models.PositiveSmallIntegerField(default=5)
+    # Written by the database: the priority counted downwards, so that the inbox's order (most
+    # urgent first, then newest) runs one way on every column and a page can start right after
+    # the last entry shown with one comparison the index answers (see civicdesk.inbox.pages).
+    urgency = models.GeneratedField(
+        expression=Value(0) - F("priority"),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
     priority_label = models.CharField(max_length=100, blank=True)
     signal_badges = models.JSONField(default=list, blank=True)
     # The department queue a routing rule (or a person) sent it to, besides its account's unit.
     queue = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     queue_is_manual = models.BooleanField(default=False)
     tags = models.JSONField(default=list, blank=True)
@@ -56,10 +73,24 @@ class Entry(models.Model):
     class Meta:
         verbose_name_plural = "entries"
         ordering = ["-received_at", "-pk"]
+        # Each way the inbox is listed (see civicdesk.inbox.listing) reads one of these in order:
+        # the whole inbox, one unit's, one queue's, one account's or the entries triage failed
+        # on, by urgency or by time. A page is a range of one or several of them, never a sort.
         indexes = [
-            models.Index(fields=["status", "priority", "-received_at"]),
-            models.Index(fields=["unit", "status", "-received_at"]),
-            models.Index(fields=["status", "-received_at"]),
+            models.Index(
+                fields=[*prefix, "is_open", *order, "id"], name=f"inbox_{name}_by_{order_name}"
+            )
+            for name, prefix in [
+                ("open", []),
+                ("unit", ["unit"]),
+                ("queue", ["queue", "unit"]),
+                ("account", ["account"]),
+                ("triage", ["triage_status"]),
+            ]
+            for order_name, order in [
+                ("urgency", ["urgency", "received_at"]),
+                ("time", ["received_at"]),
+            ]
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,15 +12,19 @@ from django.views.decorators.vary import vary_on_headers
 from civicdesk.archive.models import Item
 from civicdesk.core import access
 from civicdesk.core.http import AuthenticatedHttpRequest
-from civicdesk.core.models import AuditEvent
+from civicdesk.core.models import AuditEvent, Unit
 from civicdesk.routing.queues import queues_for
 from civicdesk.triage.models import Assessment
 
 from .forms import InboxFilterForm
+from .listing import COUNT_CAP, View
 from .models import Entry
+from .pages import BadPlace, Page, Place, count, page_of
 from .status import change_status
 
 PAGE_SIZE = 50
+# What each listed row shows besides the entry itself.
+LISTED_WITH = ("item", "item__latest_version", "account", "unit", "assignee", "queue")
 # What the inbox shows when nobody has chosen otherwise; a choice in the query wins, even "any".
 DEFAULT_FILTERS = {"status": "open", "sort": "urgent"}
 CORRECTABLE = ["threat", "self_harm", "harassment", "hate", "question", "complaint", "pii", "spam"]
@@ -31,7 +34,7 @@ def _entries_for(request: AuthenticatedHttpRequest) -> QuerySet[Entry]:
     # An item is seen by its account's unit and by the queue a rule or a person routed it to.
     units = access.visible_unit_ids(request.user)
     return Entry.objects.filter(Q(unit_id__in=units) | Q(queue_id__in=units)).select_related(
-        "item", "item__latest_version", "account", "unit", "assignee", "queue"
+        *LISTED_WITH
     )
 
 
@@ -41,18 +44,42 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     chosen = request.GET.copy()
     for name, value in DEFAULT_FILTERS.items():
         chosen.setdefault(name, value)
+    units = access.visible_unit_ids(request.user)
     form = InboxFilterForm(
         chosen,
-        units=access.visible_units(request.user),
+        units=Unit.objects.filter(pk__in=units).select_related("organization"),
         accounts=access.visible_accounts(request.user).select_related("unit"),
     )
-    entries = _entries_for(request)
-    entries = form.filter(entries) if form.is_valid() else entries.none()
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    # Pager links carry the filters in force, defaults included, so page 2 lists the same view.
+    page, total, notice = Page([], newer=None, older=None), 0, ""
+    if form.is_valid():
+        organization_of = dict(Unit.objects.values_list("pk", "organization_id"))
+        view = form.view(units=units, organization_of=organization_of)
+        try:
+            page = page_of(
+                view,
+                older_than=_place(request, "older", view),
+                newer_than=_place(request, "newer", view),
+                oldest="oldest" in request.GET,
+                size=PAGE_SIZE,
+                related=LISTED_WITH,
+            )
+        except BadPlace:
+            notice = "That page link no longer fits this view, so the list starts from the top."
+            page = page_of(view, size=PAGE_SIZE, related=LISTED_WITH)
+        total = count(view)
+    # Page links carry the filters in force, defaults included, so the next page lists the same view.
     query = chosen.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    for name in ("older", "newer", "oldest", "page"):
+        query.pop(name, None)
+    context = {
+        "form": form,
+        "page": page,
+        "total": total,
+        "count_cap": COUNT_CAP,
+        "count_cap_shown": f"{COUNT_CAP:,}",
+        "notice": notice,
+        "query": query.urlencode(),
+    }
     template = (
         "inbox/index.html#entry_list"
         if request.htmx and request.htmx.target == "entry-list"
@@ -61,17 +88,16 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _place(request: AuthenticatedHttpRequest, name: str, view: View) -> Place | None:
+    text = request.GET.get(name)
+    return Place.parse(text, view) if text is not None else None
+
+
 @login_required
 def item_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = access.item_for(request.user, pk)
     entry = Entry.objects.filter(item=item).select_related("assignee", "unit", "queue").first()
-    thread_id = item.thread_platform_id or item.platform_id
-    thread_items = list(
-        Item.objects.filter(account=item.account)
-        .filter(Q(thread_platform_id=thread_id) | Q(platform_id=thread_id))
-        .select_related("latest_version")
-        .order_by("created_at")[:200]
-    )
+    thread_items = _thread_of(item)
     versions = list(item.versions.order_by("seq"))
     history = AuditEvent.objects.filter(target_type="archive.item", target_id=str(item.pk))[:50]
     assessment = (
@@ -92,6 +118,18 @@ def item_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "queues": queues_for(item, current=entry.queue_id if entry else None),
     }
     return render(request, "inbox/item.html", context)
+
+
+def _thread_of(item: Item) -> list[Item]:
+    """The post at the top of the item's conversation and its first 200 replies, oldest first."""
+    top = item.thread_platform_id or item.platform_id
+    on_account = Item.objects.filter(account_id=item.account_id).select_related("latest_version")
+    replies = list(on_account.filter(thread_platform_id=top).order_by("created_at")[:200])
+    # Two index lookups, (account, thread, time) and (account, platform id), rather than one
+    # OR that reads every item of the account.
+    found = {reply.pk: reply for reply in replies}
+    found.update((post.pk, post) for post in on_account.filter(platform_id=top))
+    return sorted(found.values(), key=lambda i: (i.created_at, i.pk))
 
 
 @login_required

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.db import transaction
@@ -117,7 +119,7 @@ class TestInboxFilters:
     ):
         arrive(agency.district_account, *[record(f"c{n}", f"comment {n}") for n in range(60)])
         client.force_login(agency.district_admin)
-        with django_assert_max_num_queries(13):
+        with django_assert_max_num_queries(14):
             response = client.get(reverse("inbox:index"))
         assert response.content.decode().count('class="entry status-') == 50
 
@@ -132,13 +134,20 @@ class TestInboxFilters:
 
         first = client.get(url).content.decode()
         assert "55 items" in first
-        assert 'href="?status=open&amp;sort=urgent&amp;page=2"' in first
+        older = re.search(
+            r'href="\?(status=open&amp;sort=urgent&amp;older=[0-9.]+)" rel="next"', first
+        )
+        assert older, "the Older link carries the filters in force"
+        assert 'rel="prev"' not in first
 
-        second = client.get(url, {"page": 2}).content.decode()
+        second = client.get(f"{url}?{unescape(older.group(1))}").content.decode()
         assert "55 items" in second
         assert second.count('class="entry status-') == 5
         assert "closed matter" not in second
-        assert 'href="?status=open&amp;sort=urgent&amp;page=1"' in second
+        assert re.search(
+            r'href="\?status=open&amp;sort=urgent&amp;newer=[0-9.]+" rel="prev"', second
+        )
+        assert 'rel="next"' not in second
 
     def test_an_explicit_choice_wins_over_the_defaults_on_every_page(self, client, agency):
         arrive(agency.district_account, *[record(f"c{n}", f"open comment {n}") for n in range(55)])
@@ -146,9 +155,15 @@ class TestInboxFilters:
         Entry.objects.filter(item__platform_id__startswith="x").update(status=Entry.Status.DONE)
         client.force_login(agency.district_admin)
         url = reverse("inbox:index")
-        any_status = client.get(url, {"status": "", "page": 2}).content.decode()
+        any_status = client.get(url, {"status": ""}).content.decode()
         assert "60 items" in any_status
-        assert 'href="?status=&amp;sort=urgent&amp;page=1"' in any_status
+        older = re.search(
+            r'href="\?(status=&amp;sort=urgent&amp;older=[0-9.]+)" rel="next"', any_status
+        )
+        assert older
+        second = client.get(f"{url}?{unescape(older.group(1))}").content.decode()
+        assert second.count('class="entry status-') == 10
+        assert 'href="?status=&amp;sort=urgent&amp;newer=' in second
         done = client.get(url, {"status": "done", "sort": "newest"}).content.decode()
         assert "5 items" in done and "open comment" not in done
 
