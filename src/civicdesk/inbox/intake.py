@@ -39,8 +39,11 @@ def receive_by_id(*, item_ids: Sequence[int]) -> int:
     if not item_ids:
         return 0
     quote = connection.ops.quote_name
+    # Columns the database computes (is_open, urgency) are never written.
     defaults = [
-        f for f in Entry._meta.concrete_fields if not f.primary_key and f.name not in _FROM_ITEM
+        f
+        for f in Entry._meta.concrete_fields
+        if not f.primary_key and not f.generated and f.name not in _FROM_ITEM
     ]
     columns = [quote(column_name(Entry, name)) for name in _FROM_ITEM] + [
         quote(f.column) for f in defaults
