@@ -39,7 +39,7 @@ def receive_by_id(*, item_ids: Sequence[int]) -> int:
     if not item_ids:
         return 0
     quote = connection.ops.quote_name
-    # Columns the database computes (is_open, urgency) are never written.
+    # Columns the database computes (urgency) are never written.
     defaults = [
         f
         for f in Entry._meta.concrete_fields

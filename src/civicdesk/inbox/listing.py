@@ -5,8 +5,8 @@ A person sees the entries of their units' accounts and those routed to their uni
 gather every open entry and sort them. So a view is split into branches that do not overlap, each
 one equality prefix of an index on Entry (one unit; one queue with one unit routing to it; one
 account; the failed entries; or the whole inbox for someone who sees every unit), with one
-open/done stage and, when a date range asks for it, one urgency. Each branch is read in order from its index; a page takes the first
-rows of each and keeps the best (civicdesk.inbox.pages).
+status and, when a date range asks for it, one urgency. Each branch is read in order from its
+index; a page takes the first rows of each and keeps the best (civicdesk.inbox.pages).
 """
 
 from __future__ import annotations
@@ -132,11 +132,15 @@ def _chosen(view: View) -> Q:
 
 
 def _stages(view: View) -> list[Q]:
-    if view.status == "open" or view.status in (Entry.Status.NEW, Entry.Status.IN_PROGRESS):
-        return [Q(is_open__in=[True])]
-    if view.status == Entry.Status.DONE:
-        return [Q(is_open__in=[False])]
-    return [Q(is_open__in=[True]), Q(is_open__in=[False])]
+    """One branch per status: a status is an equality prefix of every index, so a view of "in
+    progress" reads only entries in progress, and its count stops after them."""
+    if view.status == "open":
+        statuses = [Entry.Status.NEW, Entry.Status.IN_PROGRESS]
+    elif view.status in Entry.Status.values:
+        statuses = [Entry.Status(view.status)]
+    else:
+        statuses = list(Entry.Status)
+    return [Q(status__in=[status]) for status in statuses]
 
 
 def _urgencies(view: View) -> list[Q]:
@@ -151,8 +155,6 @@ def _urgencies(view: View) -> list[Q]:
 
 def _filters(view: View) -> Q:
     rest = Q()
-    if view.status in (Entry.Status.NEW, Entry.Status.IN_PROGRESS):
-        rest &= Q(status=view.status)
     if view.received_from:
         rest &= Q(received_at__gte=view.received_from)
     if view.received_before:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Value, When
+from django.db.models import F, Value
 
 from civicdesk.accounts.models import Account
 from civicdesk.archive.models import Item
@@ -29,13 +29,6 @@ class Entry(models.Model):
     platform = models.CharField(max_length=16)
     received_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
-    # Written by the database from ``status``: "open" as one value, so that an index lists the
-    # open entries in order instead of merging two statuses and sorting them.
-    is_open = models.GeneratedField(
-        expression=Case(When(status="done", then=Value(False)), default=Value(True)),
-        output_field=models.BooleanField(),
-        db_persist=True,
-    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -78,10 +71,10 @@ class Entry(models.Model):
         # on, by urgency or by time. A page is a range of one or several of them, never a sort.
         indexes = [
             models.Index(
-                fields=[*prefix, "is_open", *order, "id"], name=f"inbox_{name}_by_{order_name}"
+                fields=[*prefix, "status", *order, "id"], name=f"inbox_{name}_by_{order_name}"
             )
             for name, prefix in [
-                ("open", []),
+                ("all", []),
                 ("unit", ["unit"]),
                 ("queue", ["queue", "unit"]),
                 ("account", ["account"]),
