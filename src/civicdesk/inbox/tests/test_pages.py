@@ -206,7 +206,9 @@ class TestBrokenLinks:
         older = link(client.get(INBOX).content.decode(), "next")
         Entry.objects.filter(pk__in=in_order()[40:]).update(status=Entry.Status.DONE)
 
-        assert listed(client.get(older).content.decode()) == in_order(status__in=["new", "in_progress"])
+        assert listed(client.get(older).content.decode()) == in_order(
+            status__in=["new", "in_progress"]
+        )
 
     def test_a_link_before_entries_closed_since_shows_the_first_page(self, client, agency):
         crowd(agency.district_account, "c", 60)
@@ -215,7 +217,9 @@ class TestBrokenLinks:
         newer = link(client.get(link(first, "next")).content.decode(), "prev")
         Entry.objects.filter(pk__in=in_order()[:50]).update(status=Entry.Status.DONE)
 
-        assert listed(client.get(newer).content.decode()) == in_order(status__in=["new", "in_progress"])
+        assert listed(client.get(newer).content.decode()) == in_order(
+            status__in=["new", "in_progress"]
+        )
 
 
 class TestCounts:
