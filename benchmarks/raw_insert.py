@@ -17,40 +17,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-ITEM_COLUMNS = (
-    "id",
-    "account_id",
-    "platform",
-    "platform_id",
-    "kind",
-    "parent_platform_id",
-    "thread_platform_id",
-    "author_handle",
-    "author_name",
-    "url",
-    "language",
-    "created_at",
-    "first_seen_at",
-    "last_changed_at",
-    "is_by_account",
-    "is_deleted",
-    "version_count",
-    "latest_version_id",
-)
-VERSION_COLUMNS = (
-    "id",
-    "item_id",
-    "seq",
-    "observed_at",
-    "source",
-    "content",
-    "content_sha256",
-    "prev_chain_hash",
-    "chain_hash",
-    "is_deletion",
-    "raw",
-)
-
 
 def _write(cursor: Any, vendor: str, table: str, columns: tuple[str, ...], rows: list[Any]) -> None:
     names = ", ".join(columns)
@@ -69,7 +35,12 @@ def raw_insert(*, lines: Sequence[bytes], account: Any, started_at: datetime) ->
 
     from civicdesk.archive.hashing import GENESIS, canonical_json, chain_hash
     from civicdesk.archive.models import Item, ItemVersion
-    from civicdesk.core.bulk_rows import allocate_ids
+    from civicdesk.archive.page_rows import ITEM_FIELDS, VERSION_FIELDS
+    from civicdesk.core.bulk_rows import allocate_ids, column_name
+
+    # The same columns ingest writes, in the order of the rows built below.
+    item_columns = tuple(column_name(Item, name) for name in ITEM_FIELDS)
+    version_columns = tuple(column_name(ItemVersion, name) for name in VERSION_FIELDS)
 
     vendor = connection.vendor
     adapt = connection.ops.adapt_datetimefield_value
@@ -144,7 +115,7 @@ def raw_insert(*, lines: Sequence[bytes], account: Any, started_at: datetime) ->
             cursor,
             vendor,
             item_table,
-            ITEM_COLUMNS,
+            item_columns,
             [
                 (item_id, *item[1:], version_id)
                 for item, item_id, version_id in zip(items, item_ids, version_ids, strict=True)
@@ -154,7 +125,7 @@ def raw_insert(*, lines: Sequence[bytes], account: Any, started_at: datetime) ->
             cursor,
             vendor,
             version_table,
-            VERSION_COLUMNS,
+            version_columns,
             [
                 (version_id, item_id, *version)
                 for version, item_id, version_id in zip(
