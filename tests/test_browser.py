@@ -335,3 +335,32 @@ def test_setup_pages_are_accessible(live_server, agency, flushable_archive):
             assert_accessible(page)
 
     assert browse(steps) == []
+
+
+def test_older_and_newer_pages_and_a_broken_page_link(live_server, agency, flushable_archive):
+    with transaction.atomic():
+        report = store_records(
+            account=agency.district_account,
+            records=[record(f"p{i}", f"When is pickup for route {i}?") for i in range(60)],
+            source="poll",
+        )
+        intake.receive(items=report.created_items)
+
+    def steps(page: Page) -> None:
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill("district_admin")
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("[data-entry]")).to_have_count(50)
+
+        page.get_by_role("link", name="Older").first.click()
+        expect(page.locator("[data-entry]")).to_have_count(10)
+        expect(page.get_by_role("link", name="Newer").first).to_be_visible()
+        assert_accessible(page)
+
+        page.goto(f"{live_server.url}/inbox/?status=open&older=not-a-place")
+        expect(page.get_by_text("That page link no longer fits this view")).to_be_visible()
+        expect(page.locator("[data-entry]")).to_have_count(50)
+        assert_accessible(page)
+
+    assert browse(steps) == []
