@@ -17,13 +17,19 @@ from django.db import connection, models
 
 
 def insert_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    skip_existing: bool = False,
 ) -> None:
     """Insert ``rows`` into ``model``'s table: each row one value per name in ``fields``.
 
     Values are what the column holds (str, int, bool, None, a datetime, stored as the ORM stores
-    it); no defaults are filled in and no ids come back: read generated ids back by a unique
-    key. Must run inside the transaction that the rows belong to.
+    it; JSON fields take the value itself); no defaults are filled in and no ids come back: read
+    generated ids back by a unique key. With ``skip_existing`` a row that a unique key already
+    holds is left out instead of raising (``ON CONFLICT DO NOTHING``; no ``COPY`` then). Must run
+    inside the transaction that the rows belong to.
     """
     meta = model._meta
     columns = [_concrete(model, name) for name in fields]
@@ -33,7 +39,17 @@ def insert_rows(
     if dated:
         stored: dict[datetime, Any] = {}  # a page's rows share a few times: adapt each once
         rows = [_dated(row, dated, stored) for row in rows]
+    as_json = [(i, f) for i, f in enumerate(columns) if isinstance(f, models.JSONField)]
+    if as_json:
+        rows = [_json(row, as_json) for row in rows]
     with connection.cursor() as cursor:
+        if skip_existing:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",  # noqa: S608
+                rows if isinstance(rows, list) else list(rows),
+            )
+            return
         if connection.vendor == "postgresql":
             with connection.wrap_database_errors:
                 with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
@@ -73,6 +89,13 @@ def _dated(
             aware = value if value.tzinfo else field.get_prep_value(value)  # the ORM's warning
             stored[value] = connection.ops.adapt_datetimefield_value(aware)
         values[i] = stored[value]
+    return values
+
+
+def _json(row: Sequence[Any], as_json: Sequence[tuple[int, models.Field[Any, Any]]]) -> list[Any]:
+    values = list(row)
+    for i, field in as_json:
+        values[i] = field.get_db_prep_save(values[i], connection)
     return values
 
 

@@ -6,15 +6,18 @@ item is marked "not triaged" with the error, to be retried.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from civicdesk.archive.models import ItemVersion
-from civicdesk.core.bulk_rows import update_rows
+from civicdesk.core.bulk_rows import insert_rows, update_rows
 from civicdesk.inbox.models import Entry
 from civicdesk.routing.matching import Facts, route, rules_for
 from civicdesk.routing.models import RoutingRule
@@ -48,19 +51,38 @@ def thresholds_for(organization_id: int) -> dict[str, float]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """What assessing and routing need of one archived version, read without building models."""
+
+    version_id: int
+    item_id: int
+    account_id: int
+    text: str
+
+
+def pending_versions(version_ids: Sequence[int]) -> dict[int, list[Pending]]:
+    """The versions to assess, by organization, oldest first; deletions are left out."""
+    by_org: dict[int, list[Pending]] = defaultdict(list)
+    rows = (
+        ItemVersion.objects.filter(pk__in=list(version_ids), is_deletion=False)
+        .order_by("pk")
+        .values_list(
+            "pk", "item_id", "item__account_id", "item__account__organization_id", "content"
+        )
+    )
+    for pk, item_id, account_id, organization_id, content in rows:
+        text = json.loads(content).get("text", "")
+        by_org[organization_id].append(Pending(pk, item_id, account_id, str(text)))
+    return by_org
+
+
 def assess_versions(*, version_ids: Sequence[int]) -> dict[str, int]:
     """Assess the given versions (deletions keep their item's last assessment); safe to repeat.
 
     Each batch is stored in one transaction with a fixed number of queries, whatever its size.
     """
-    versions = list(
-        ItemVersion.objects.filter(pk__in=list(version_ids), is_deletion=False)
-        .select_related("item__account")
-        .order_by("pk")
-    )
-    by_org: dict[int, list[ItemVersion]] = defaultdict(list)
-    for version in versions:
-        by_org[version.item.account.organization_id].append(version)
+    by_org = pending_versions(version_ids)
     rules = rules_for(by_org)
     scopes: dict[int, set[int]] = {}
     counts = {"scored": 0, "failed": 0}
@@ -104,19 +126,19 @@ def mark_not_triaged(*, version_ids: Sequence[int], error: str) -> int:
 
 
 def _assessment(
-    version: ItemVersion, result: TriageResult | Exception, model_version: str
+    version: Pending, result: TriageResult | Exception, model_version: str
 ) -> Assessment:
     if isinstance(result, Exception):
         return Assessment(
-            version=version,
-            item=version.item,
+            version_id=version.version_id,
+            item_id=version.item_id,
             model_version=model_version,
             status=Assessment.Status.FAILED,
             error=f"{type(result).__name__}: {result}"[:2000],
         )
     return Assessment(
-        version=version,
-        item=version.item,
+        version_id=version.version_id,
+        item_id=version.item_id,
         model_version=model_version,
         status=Assessment.Status.SCORED,
         signals={name: _signal_json(s) for name, s in result.signals.items()},
@@ -139,9 +161,23 @@ _ENTRY_FIELDS = (
 )
 
 
+_ASSESSMENT_FIELDS = (
+    "version",
+    "item",
+    "model_version",
+    "status",
+    "error",
+    "signals",
+    "language",
+    "priority",
+    "priority_label",
+    "assessed_at",
+)
+
+
 @transaction.atomic
 def store_assessments(
-    assessed: list[tuple[ItemVersion, TriageResult | Exception]],
+    assessed: list[tuple[Pending, TriageResult | Exception]],
     *,
     model_version: str,
     rules: Sequence[RoutingRule],
@@ -156,15 +192,37 @@ def store_assessments(
     counts = {"scored": 0, "failed": 0}
     done = set(
         Assessment.objects.filter(
-            version_id__in=[v.pk for v, _ in assessed], model_version=model_version
+            version_id__in=[v.version_id for v, _ in assessed], model_version=model_version
         ).values_list("version_id", flat=True)
     )
-    fresh = [(v, r, _assessment(v, r, model_version)) for v, r in assessed if v.pk not in done]
+    fresh = [
+        (v, r, _assessment(v, r, model_version)) for v, r in assessed if v.version_id not in done
+    ]
     for version, result in assessed:
-        if version.pk in done:  # assessed already by this model
+        if version.version_id in done:  # assessed already by this model
             counts["failed" if isinstance(result, Exception) else "scored"] += 1
+    now = timezone.now()
     # A concurrent run of the same versions inserts them once; both route alike.
-    Assessment.objects.bulk_create([a for _, _, a in fresh], ignore_conflicts=True)
+    insert_rows(
+        Assessment,
+        _ASSESSMENT_FIELDS,
+        [
+            (
+                a.version_id,
+                a.item_id,
+                a.model_version,
+                a.status,
+                a.error,
+                a.signals,
+                a.language,
+                a.priority,
+                a.priority_label,
+                now,
+            )
+            for _, _, a in fresh
+        ],
+        skip_existing=True,
+    )
     entries = {
         e.item_id: e
         for e in Entry.objects.filter(item_id__in={v.item_id for v, _, _ in fresh})
@@ -188,7 +246,7 @@ def store_assessments(
 
 def _route(
     entry: Entry,
-    version: ItemVersion,
+    version: Pending,
     assessment: Assessment,
     rules: Sequence[RoutingRule],
     scopes: dict[int, set[int]] | None,
@@ -198,7 +256,7 @@ def _route(
             text=version.text,
             signals=assessment.signals,
             language=assessment.language,
-            account_id=version.item.account_id,
+            account_id=version.account_id,
             unit_id=entry.unit_id,
         ),
         rules=rules,

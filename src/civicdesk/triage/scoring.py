@@ -124,9 +124,11 @@ class Triage:
             # The featurizer's word cache is shared; one batch at a time keeps it consistent.
             rows = self.featurizer.transform([model_text(c) for c in cleaned])
         logits = rows.dot(self._weights) + self._bias
+        # One sigmoid over the whole batch: per-item numpy scalar calls cost more than the model.
+        odds = 1.0 / (1.0 + np.exp(-np.clip(logits.astype(np.float64), -30.0, 30.0)))
         languages = language.detect_languages(cleaned)
         return [
-            self._result(i, cleaned[i], rows, logits[i], languages[i], limits)
+            self._result(i, cleaned[i], rows, logits[i], odds[i].tolist(), languages[i], limits)
             for i in range(len(texts))
         ]
 
@@ -143,15 +145,23 @@ class Triage:
         return limits
 
     def _result(
-        self, i: int, text: str, rows: Any, logit: np.ndarray, lang: str, limits: dict[str, float]
+        self,
+        i: int,
+        text: str,
+        rows: Any,
+        logit: np.ndarray,
+        odds: list[float],
+        lang: str,
+        limits: dict[str, float],
     ) -> TriageResult:
         signals: dict[str, SignalResult] = {}
         for name in LEARNED:
-            z = logit[self._columns[name]]
+            columns = self._columns[name]
             if SIGNALS[name].kind == Kind.MULTICLASS:
-                signals[name] = self._multiclass(name, z)
+                signals[name] = self._multiclass(name, logit[columns])
             else:
-                signals[name] = self._binary(name, float(z[0]), text, rows, i, limits[name])
+                model_score = odds[columns.start]
+                signals[name] = self._binary(name, model_score, text, rows, i, limits[name])
         pii = find_pii(text)
         signals["pii"] = SignalResult(
             pii.score,
@@ -170,9 +180,8 @@ class Triage:
         )
 
     def _binary(
-        self, name: str, z: float, text: str, rows: Any, i: int, threshold: float
+        self, name: str, model_score: float, text: str, rows: Any, i: int, threshold: float
     ) -> SignalResult:
-        model_score = float(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
         rule = rules.RULES.get(name)
         hit = rule(text) if rule else rules.NO_HIT
         score = combine(name, model_score, hit.score)
