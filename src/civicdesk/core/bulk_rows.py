@@ -9,7 +9,7 @@ and a broken constraint raises Django's ``IntegrityError``, as the ORM would.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +38,8 @@ def insert_rows(
     dated = [(i, f) for i, f in enumerate(columns) if isinstance(f, models.DateTimeField)]
     if dated:
         stored: dict[datetime, Any] = {}  # a page's rows share a few times: adapt each once
-        rows = [_dated(row, dated, stored) for row in rows]
+        adapt = connection.ops.adapt_datetimefield_value  # looked up once: a thread-local read
+        rows = [_dated(row, dated, stored, adapt) for row in rows]
     as_json = [(i, f) for i, f in enumerate(columns) if isinstance(f, models.JSONField)]
     if as_json:
         rows = [_json(row, as_json) for row in rows]
@@ -78,6 +79,7 @@ def _dated(
     row: Sequence[Any],
     dated: Sequence[tuple[int, models.Field[Any, Any]]],
     stored: dict[datetime, Any],
+    adapt: Callable[[Any], Any],
 ) -> Sequence[Any]:
     """The row with its datetimes as the ORM would store them."""
     values = list(row)
@@ -85,10 +87,11 @@ def _dated(
         value = values[i]
         if value is None:
             continue
-        if value not in stored:
+        adapted = stored.get(value)
+        if adapted is None:
             aware = value if value.tzinfo else field.get_prep_value(value)  # the ORM's warning
-            stored[value] = connection.ops.adapt_datetimefield_value(aware)
-        values[i] = stored[value]
+            adapted = stored[value] = adapt(aware)
+        values[i] = adapted
     return values
 
 
