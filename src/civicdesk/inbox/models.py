@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Value
@@ -8,9 +10,25 @@ from civicdesk.accounts.models import Account
 from civicdesk.archive.models import Item
 from civicdesk.core.models import Unit
 from civicdesk.triage.labels import signal_label
-from civicdesk.triage.priority import POSSIBLE_THREAT
+from civicdesk.triage.priority import POSSIBLE_THREAT, is_explicit
 
 POSSIBLE_BADGES = {"threat": "Possible threat", "self_harm": "Possible self-harm"}
+
+
+def flagged_badge(name: str, signal: dict[str, Any]) -> tuple[str, str]:
+    """(style, words) for a positive signal as an assessment stored it.
+
+    A threat or self-harm short of "act now" reads "Possible …", as its inbox row does.
+    """
+    explicit = is_explicit(
+        name,
+        positive=True,
+        score=float(signal.get("score", 0.0)),
+        rule_score=float(signal.get("rule_score", 0.0)),
+    )
+    if name in POSSIBLE_BADGES and not explicit:
+        return "possible-threat", POSSIBLE_BADGES[name]
+    return name, signal_label(name)
 
 
 class Entry(models.Model):

@@ -18,7 +18,7 @@ from civicdesk.triage.models import Assessment
 
 from .forms import InboxFilterForm
 from .listing import COUNT_CAP, View
-from .models import Entry
+from .models import Entry, flagged_badge
 from .pages import BadPlace, Page, Place, count, page_of
 from .status import change_status
 
@@ -112,7 +112,11 @@ def item_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "versions": versions,
         "history": history,
         "assessment": assessment,
-        "flagged": [(n, s) for n, s in signals if s.get("positive") and not s.get("label")],
+        "flagged": [
+            (n, s, *flagged_badge(n, s))
+            for n, s in signals
+            if s.get("positive") and not s.get("label")
+        ],
         "tones": [(n, s) for n, s in signals if s.get("label")],
         "missable": [name for name in CORRECTABLE if name not in positive],
         "queues": queues_for(item, current=entry.queue_id if entry else None),

@@ -263,3 +263,23 @@ class TestHostileText:
         )
         assert "y" * 100_000 in pages[5], "the item page shows the whole text"
         assert "y" * 1000 not in pages[0], "the list shows a preview"
+
+
+class TestItemSignals:
+    def test_a_possible_threat_reads_possible_on_the_item_page(self, client, agency):
+        from civicdesk.triage.models import Assessment
+
+        arrive(agency.district_account, record("c9", "see you at the game, bring a helmet"))
+        item = Item.objects.get(platform_id="c9")
+        Assessment.objects.filter(item=item).delete()
+        Assessment.objects.create(
+            item=item,
+            version=item.latest_version,
+            model_version="test",
+            status=Assessment.Status.SCORED,
+            signals={"threat": {"score": 0.62, "positive": True, "threshold": 0.1, "reason": "r"}},
+        )
+        client.force_login(agency.district_admin)
+        page = client.get(reverse("inbox:item", args=[item.pk])).content.decode()
+        assert 'class="signal signal-possible-threat">Possible threat</span>' in page
+        assert ">Threat</span>" not in page
