@@ -108,6 +108,9 @@ try:
     ANCHOR_FILE = Path(env.path("CIVICDESK_ANCHOR_FILE", default=VAR_DIR / "anchors.jsonl"))
     # Where the day's anchors are e-mailed, to be kept outside this server (empty: not sent).
     RECORDS_OFFICER_EMAIL = env.str("CIVICDESK_RECORDS_OFFICER_EMAIL", default="")
+    # Set by `civicdesk demo`: the folder where its local mail sink keeps what it was sent,
+    # shown at /demo/mail/ (empty: no sink, no page).
+    DEMO_MAIL_DIR = env.str("CIVICDESK_DEMO_MAIL_DIR", default="")
     # Seconds after an item is first seen when it is checked again for edits and deletions.
     RECHECK_AFTER = env.list(
         "CIVICDESK_RECHECK_AFTER",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sys
 from argparse import ArgumentParser
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -41,11 +42,13 @@ def streamed_accounts_exist() -> bool:
     )
 
 
-def start(stdout: Any, *, address: str, workers: int, scheduler: bool) -> int:
-    """Run web server, workers and scheduler until stopped; returns the exit code."""
+def start(
+    stdout: Any, *, address: str, workers: int, scheduler: bool, also: Sequence[Child] = ()
+) -> int:
+    """Run web server, workers and scheduler (and ``also``) until stopped; returns the exit code."""
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    children = [Child("web server", gunicorn_argv(address))]
+    children = [*also, Child("web server", gunicorn_argv(address))]
     children += [
         Child(f"worker {n + 1}", civicdesk("worker", "--verbosity", "0")) for n in range(workers)
     ]

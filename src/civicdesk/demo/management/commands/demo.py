@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from civicdesk.core.management.commands.serve import start
 from civicdesk.demo.agency import DEMO_PASSWORD, STAFF, create_demo_agency
+from civicdesk.demo.sink_process import mail_sink
 
 
 class Command(BaseCommand):
@@ -39,4 +40,10 @@ class Command(BaseCommand):
             self.stdout.write(f"        or  {username} / {DEMO_PASSWORD}  ({role} of {unit})")
         if setup_only:
             return
-        raise SystemExit(start(self.stdout, address=address, workers=1, scheduler=True))
+        sink = mail_sink()
+        self.stdout.write(
+            f"Mail the demo sends (alerts, digests) is caught locally: see /demo/mail/ ({sink.folder})."
+        )
+        raise SystemExit(
+            start(self.stdout, address=address, workers=1, scheduler=True, also=[sink.child])
+        )
