@@ -2,9 +2,10 @@
 
 Idempotent by construction: a record whose canonical content hashes the same as its item's
 latest version writes nothing; a different hash writes the next version; a platform id reported
-gone writes a deletion version. Unique constraints on (account, platform_id) and (item, seq)
-turn a concurrent duplicate into an IntegrityError that rolls the whole batch back, to be
-retried, rather than into a second copy.
+gone writes a deletion version. A concurrent duplicate becomes an IntegrityError that rolls the
+whole batch back, to be retried, rather than a second copy: a new item meets the unique key on
+(account, platform_id), and a new version of an existing item finds the item already moved on to
+the other writer's version (``page_rows.update_listings``).
 
 A page is written with a few set-based statements, whatever its size
 (:mod:`civicdesk.archive.page_rows`): its items are looked up in one query, and its new items,
@@ -89,6 +90,8 @@ class _State:
     chain: str
     seq: int
     item_id: int | None = None
+    # The item's latest version when the page was read: its listing moves on only from there.
+    latest_read: int | None = None
     stored_json: str = ""
     parsed: dict[str, Any] | None = None
     first: _NewItem | None = None
@@ -119,10 +122,10 @@ def _clean(value: str, limit: int) -> str:
 
 def _load_states(account: Account, platform_ids: set[str]) -> dict[str, _State]:
     states: dict[str, _State] = {}
-    for pk, platform_id, thread, body, sha, chained, seq in page_rows.latest_versions(
+    for pk, platform_id, thread, latest, body, sha, chained, seq in page_rows.latest_versions(
         account_id=account.pk, platform_ids=sorted(platform_ids)
     ):
-        assert body is not None and sha and chained and seq, f"item {pk} has no version"
+        assert latest and body is not None and sha and chained and seq, f"item {pk} has no version"
         states[platform_id] = _State(
             platform_id=platform_id,
             thread_platform_id=thread,
@@ -130,6 +133,7 @@ def _load_states(account: Account, platform_ids: set[str]) -> dict[str, _State]:
             chain=chained,
             seq=seq,
             item_id=pk,
+            latest_read=latest,
             stored_json=body,
         )
     return states
@@ -280,9 +284,10 @@ def store_records(
                 now,
                 *(s.listing or (None, None, None)),
                 s.item_id,
+                s.latest_read,
             )
             for s in touched
-            if not s.is_new and s.item_id is not None
+            if not s.is_new and s.item_id is not None and s.latest_read is not None
         ]
     )
     if source != ItemVersion.Source.IMPORT and new:

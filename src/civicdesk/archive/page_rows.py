@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from civicdesk.core.bulk_rows import insert_rows
 
@@ -68,15 +68,15 @@ def _chunks(values: Sequence[Any]) -> Iterable[list[Any]]:
 
 def latest_versions(
     *, account_id: int, platform_ids: Sequence[str]
-) -> list[tuple[int, str, str, str | None, str | None, str | None, int | None]]:
-    """(item id, platform id, thread, content, content hash, chain hash, seq) of the latest
-    version of each of the account's items among ``platform_ids``."""
+) -> list[tuple[int, str, str, int | None, str | None, str | None, str | None, int | None]]:
+    """(item id, platform id, thread, version id, content, content hash, chain hash, seq) of the
+    latest version of each of the account's items among ``platform_ids``."""
     rows = []
     with connection.cursor() as cursor:
         for chunk in _chunks(platform_ids):
             cursor.execute(
-                "SELECT i.id, i.platform_id, i.thread_platform_id, v.content, v.content_sha256,"  # noqa: S608
-                f" v.chain_hash, v.seq FROM {_ITEMS} i"
+                "SELECT i.id, i.platform_id, i.thread_platform_id, i.latest_version_id, v.content,"  # noqa: S608
+                f" v.content_sha256, v.chain_hash, v.seq FROM {_ITEMS} i"
                 f" LEFT JOIN {_VERSIONS} v ON v.id = i.latest_version_id"
                 f" WHERE i.account_id = %s AND i.platform_id IN ({_marks(chunk)})",
                 [account_id, *chunk],
@@ -96,13 +96,18 @@ def insert_versions(rows: Iterable[Sequence[Any]]) -> None:
 
 
 def update_listings(
-    rows: Sequence[tuple[int, int, bool, datetime, str | None, str | None, str | None, int]],
+    rows: Sequence[tuple[int, int, bool, datetime, str | None, str | None, str | None, int, int]],
 ) -> None:
     """Point existing items at their new latest version and bring their listing columns to it.
 
     Each row: latest version id, version count, deleted, last changed, author handle, author
-    name, language, item id. A deletion keeps the author and language the item had: None leaves
-    them as they are.
+    name, language, item id, and the latest version id the writer read. A deletion keeps the
+    author and language the item had: None leaves them as they are.
+
+    Raises ``IntegrityError`` if another writer moved one of these items on since it was read.
+    Both writers then numbered their new version alike; on PostgreSQL the unique key on (item,
+    seq) includes the time observed (versions are partitioned by it), so only this refuses the
+    second when the two were observed at different times.
     """
     if not rows:
         return
@@ -112,9 +117,13 @@ def update_listings(
             f"UPDATE {_ITEMS} SET latest_version_id = %s, version_count = %s, is_deleted = %s,"  # noqa: S608
             " last_changed_at = %s, author_handle = COALESCE(%s, author_handle),"
             " author_name = COALESCE(%s, author_name), language = COALESCE(%s, language)"
-            " WHERE id = %s",
+            " WHERE id = %s AND latest_version_id = %s",
             [
-                (latest, count, gone, adapt(at), *listing, pk)
-                for latest, count, gone, at, *listing, pk in rows
+                (latest, count, gone, adapt(at), *listing, pk, read)
+                for latest, count, gone, at, *listing, pk, read in rows
             ],
         )
+        if cursor.rowcount != len(rows):
+            raise IntegrityError(
+                "Another writer stored a newer version of one of these items first."
+            )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from civicdesk.accounts.polling import claim_due_accounts
 from civicdesk.accounts.tasks import poll_account
 from civicdesk.archive.anchor_delivery import claim_anchor_delivery
+from civicdesk.archive.partitions import ensure_month_partitions
 from civicdesk.archive.rechecks import claim_due, log_overdue
 from civicdesk.archive.sealing import seal_archive
 from civicdesk.archive.tasks import recapture_items
@@ -21,8 +22,11 @@ from civicdesk.core import owed
 logger = logging.getLogger(__name__)
 
 
-def run_due_work(*, seal: bool = True, sweep: bool = True) -> dict[str, int]:
-    """Enqueue whatever is due now, and seal the archive if ``seal``; returns counts for the log."""
+def run_due_work(
+    *, seal: bool = True, sweep: bool = True, partition: bool = True
+) -> dict[str, int]:
+    """Enqueue whatever is due now, seal the archive if ``seal``, and create the archive's
+    monthly partitions still missing if ``partition``; returns counts for the log."""
     polls = 0
     for account_id, token in claim_due_accounts().items():
         try:
@@ -40,4 +44,11 @@ def run_due_work(*, seal: bool = True, sweep: bool = True) -> dict[str, int]:
     if seal:
         log_overdue()
     claim_anchor_delivery(today=timezone.now().date())
-    return {"polls": polls, "recaptures": recaptures, "seals": seals, "retried": swept["enqueued"]}
+    months = len(ensure_month_partitions().created) if partition else 0
+    return {
+        "polls": polls,
+        "recaptures": recaptures,
+        "seals": seals,
+        "retried": swept["enqueued"],
+        "partitions": months,
+    }

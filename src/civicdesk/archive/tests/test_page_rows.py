@@ -95,6 +95,22 @@ def test_an_item_stored_concurrently_is_refused_and_the_page_rolled_back(monkeyp
     assert ItemVersion.objects.count() == Entry.objects.count() == 1
 
 
+def test_an_edit_stored_concurrently_is_refused_and_the_page_rolled_back(monkeypatch):
+    """Two writers read version 1 and both store a version 2: the second is refused, whatever
+    time each observed it at (on PostgreSQL the unique key on (item, seq) includes that time)."""
+    account = AccountFactory.create()
+    store_page(account, page(record("c1"), cursor="1"), "poll")
+    read_first = page_rows.latest_versions(account_id=account.pk, platform_ids=["c1"])
+    store_page(account, page(record("c1", "edited by a push"), cursor="1"), "poll")
+    monkeypatch.setattr(page_rows, "latest_versions", lambda **kwargs: read_first)
+    with pytest.raises(IntegrityError):
+        store_page(account, page(record("c1", "edited by the poll"), cursor="2"), "poll")
+    account.refresh_from_db()
+    assert account.cursor == "1"
+    assert list(ItemVersion.objects.values_list("seq", flat=True)) == [1, 2]
+    assert verify_archive().problems == []
+
+
 def test_the_statements_of_a_page_do_not_grow_with_it(django_assert_max_num_queries):
     account = AccountFactory.create()
     store_page(account, page(record("warm")), "poll")

@@ -10,11 +10,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from civicdesk.archive.partitions import ENSURE_EVERY_SECONDS
 from civicdesk.core.scheduler import run_due_work
 
 
 class Command(BaseCommand):
-    help = "Enqueue due work (account polls, archive seals, the daily e-mail of anchors) in a loop."
+    help = (
+        "Enqueue due work (account polls, archive seals, the daily e-mail of anchors, the"
+        " archive's monthly partitions) in a loop."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--interval", type=float, default=2.0, help="Seconds between checks.")
@@ -34,15 +38,18 @@ class Command(BaseCommand):
                 signal.signal(sig, handler)
 
     def loop(self, *, interval: float, once: bool, verbosity: int) -> None:
-        last_seal = last_sweep = 0.0
+        last_seal = last_sweep = last_partition = 0.0
         while self.running:
             seal = time.monotonic() - last_seal >= settings.SEAL_INTERVAL_SECONDS
             sweep = time.monotonic() - last_sweep > settings.OWED_TASK_SWEEP_SECONDS
-            counts = run_due_work(seal=seal, sweep=sweep)
+            partition = time.monotonic() - last_partition >= ENSURE_EVERY_SECONDS
+            counts = run_due_work(seal=seal, sweep=sweep, partition=partition)
             if seal:
                 last_seal = time.monotonic()
             if sweep:
                 last_sweep = time.monotonic()
+            if partition:
+                last_partition = time.monotonic()
             if verbosity > 1 and any(counts.values()):
                 self.stdout.write(
                     f"Enqueued {counts['polls']} polls and {counts['recaptures']} recaptures; "
