@@ -274,7 +274,7 @@ class TestItemSignals:
         Assessment.objects.filter(item=item).delete()
         Assessment.objects.create(
             item=item,
-            version=item.latest_version,
+            version=item.versions.get(),
             model_version="test",
             status=Assessment.Status.SCORED,
             signals={"threat": {"score": 0.62, "positive": True, "threshold": 0.1, "reason": "r"}},
