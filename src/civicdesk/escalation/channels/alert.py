@@ -98,7 +98,12 @@ class Alert:
         for name in ("item_url", "ack_url", "short_ack_url"):
             url = getattr(self, name)
             parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.netloc or _INVISIBLE.search(url):
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or _INVISIBLE.search(url)
+                or any(char.isspace() for char in url)
+            ):
                 raise ValueError(f"Alert.{name} must be an absolute http(s) URL, not {url!r}.")
         if not self.idempotency_key:
             raise ValueError("Alert.idempotency_key must not be empty.")

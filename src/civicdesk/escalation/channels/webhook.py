@@ -23,6 +23,9 @@ from .alert import Alert, encode, json_payload, slack_payload, teams_payload
 from .outcome import Outcome
 
 TIMEOUT = httpx.Timeout(10.0)
+# Enough of an answer to show why it failed; a receiver cannot make a worker read more.
+ANSWER_LIMIT = 4096
+ANSWER_DEADLINE = 20.0
 SIGNATURE_TOLERANCE = 300
 # Older Teams connectors answer 200 and put the failure in the body.
 _TEAMS_FAILURE = re.compile(r"HTTP error (\d{3})")
@@ -88,15 +91,26 @@ def send_webhook(
             headers["X-Civic-Desk-Timestamp"] = str(timestamp)
             headers["X-Civic-Desk-Signature"] = sign(secret, timestamp, body)
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=TIMEOUT)
+        with httpx.stream("POST", url, content=body, headers=headers, timeout=TIMEOUT) as response:
+            said = _read_answer(response)
     except httpx.HTTPError as exc:
         return Outcome.retry(f"{parts.hostname} did not answer ({type(exc).__name__}: {exc}).")
-    return _outcome(response, flavor)
+    return _outcome(response, said, flavor)
 
 
-def _outcome(response: httpx.Response, flavor: Flavor) -> Outcome:
+def _read_answer(response: httpx.Response) -> str:
+    """The start of the answer's body, read for at most ``ANSWER_DEADLINE`` seconds."""
+    deadline = time.monotonic() + ANSWER_DEADLINE
+    head = b""
+    for chunk in response.iter_bytes():
+        head += chunk
+        if len(head) >= ANSWER_LIMIT or time.monotonic() > deadline:
+            break
+    return head[:ANSWER_LIMIT].decode(response.encoding or "utf-8", errors="replace").strip()
+
+
+def _outcome(response: httpx.Response, said: str, flavor: Flavor) -> Outcome:
     status = response.status_code
-    said = response.text.strip()
     if response.is_success:
         failure = _TEAMS_FAILURE.search(said) if flavor is Flavor.TEAMS else None
         if failure is None:

@@ -74,7 +74,16 @@ def huge_alert():
 
 class TestAlert:
     @pytest.mark.parametrize("field", ["item_url", "ack_url", "short_ack_url"])
-    @pytest.mark.parametrize("url", ["/escalation/ack/42", "javascript:alert(1)", "https://"])
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/escalation/ack/42",
+            "javascript:alert(1)",
+            "https://",
+            "https://cd.example/a\nBcc: x@example.org",
+            "https://cd.example/\u202egnp.exe",
+        ],
+    )
     def test_it_refuses_a_url_that_is_not_absolute(self, field, url) -> None:
         with pytest.raises(ValueError, match=f"Alert.{field} must be an absolute http"):
             make_alert(**{field: url})
