@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("civicdesk.accounts.urls")),
     path("triage/", include("civicdesk.triage.urls")),
     path("routing/", include("civicdesk.routing.urls")),
+    path("escalation/", include("civicdesk.escalation.urls")),
     path("", include("civicdesk.connectors.urls")),
     path("admin/", admin.site.urls),
 ]
