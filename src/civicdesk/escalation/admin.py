@@ -27,7 +27,7 @@ def _kept(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
         form.cleaned_data
         for form in formset.forms
         if form.cleaned_data
-        and not formset._should_delete_form(form)
+        and not form.cleaned_data.get("DELETE")
         and (form.has_changed() or form.instance.pk is not None)
     ]
 

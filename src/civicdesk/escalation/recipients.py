@@ -85,12 +85,12 @@ def level_recipients(level: PolicyLevel, at: datetime.datetime) -> LevelRecipien
         )
     methods = _working_methods({user.pk for user, _ in chosen})
     seen: set[int] = set()
-    for user, rotation in chosen:
+    for user, via in chosen:
         if user.pk in seen:
             continue
         seen.add(user.pk)
         reachable = methods.get(user.pk, [])
-        found.recipients.append(Recipient(user=user, rotation=rotation, contacts=reachable))
+        found.recipients.append(Recipient(user=user, rotation=via, contacts=reachable))
         if not reachable:
             found.gaps.append(
                 f"{_name(user)} has no working way to be reached. Add an e-mail address or a "

@@ -73,7 +73,8 @@ def incidents(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     found = (
         access.visible_incidents(request.user)
-        .select_related("unit", "item", "acknowledged_by")
+        .select_related("unit", "acknowledged_by")
+        .defer("evidence")
         .prefetch_related("notifications__recipient", "acknowledgements__user")
         .annotate(rank=open_first)
         .order_by("rank", "-opened_at", "-pk")[:BOARD_LIMIT]

@@ -34,11 +34,15 @@ class Safety:
     level_2: PolicyLevel
 
 
-def post(account: Account, platform_id: str, text: str = "I will hurt people at school", **fields) -> Item:
+def post(
+    account: Account, platform_id: str, text: str = "I will hurt people at school", **fields
+) -> Item:
     """An item as ingestion stores it, with its first archived version."""
     with transaction.atomic():
         store_records(account=account, records=[record(platform_id, text, **fields)], source="poll")
-    return Item.objects.select_related("account__unit").get(account=account, platform_id=platform_id)
+    return Item.objects.select_related("account__unit").get(
+        account=account, platform_id=platform_id
+    )
 
 
 @pytest.fixture

@@ -59,7 +59,11 @@ def test_a_contact_method_explains_its_bad_address_on_the_field():
 @pytest.mark.django_db
 def test_each_contact_method_gets_its_own_signing_secret():
     user = UserFactory.create()
-    first = ContactMethod.objects.create(user=user, kind="webhook_json", address="https://a.example")
-    second = ContactMethod.objects.create(user=user, kind="webhook_json", address="https://b.example")
+    first = ContactMethod.objects.create(
+        user=user, kind="webhook_json", address="https://a.example"
+    )
+    second = ContactMethod.objects.create(
+        user=user, kind="webhook_json", address="https://b.example"
+    )
     assert len(first.signing_secret) >= 40
     assert first.signing_secret != second.signing_secret

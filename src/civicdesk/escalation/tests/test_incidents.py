@@ -57,7 +57,9 @@ class TestOpenOrJoin:
         stored = list(item.versions.order_by("seq"))
         assert [v["chain_hash"] for v in versions] == [v.chain_hash for v in stored]
         for version in versions:
-            assert hashlib.sha256(version["content"].encode()).hexdigest() == version["content_sha256"]
+            assert (
+                hashlib.sha256(version["content"].encode()).hexdigest() == version["content_sha256"]
+            )
         assert [t["platform_id"] for t in frozen["thread"]] == [top.platform_id]
         assert incident.evidence_sha256 == evidence.sha256_of(frozen)
         incident.refresh_from_db()
@@ -160,7 +162,10 @@ class TestAdvanceDue:
     def test_an_acknowledgement_stops_the_next_level(self, agency, safety):
         incident, _ = escalate(post(agency.high_school_account, "c1"))
         incidents.acknowledge(
-            incident=incident, user=safety.safety_lead, channel="web", at=NOW + datetime.timedelta(minutes=2)
+            incident=incident,
+            user=safety.safety_lead,
+            channel="web",
+            at=NOW + datetime.timedelta(minutes=2),
         )
         assert incidents.advance_due(NOW + datetime.timedelta(hours=1)) == 0
         incident.refresh_from_db()

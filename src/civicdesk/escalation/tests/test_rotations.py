@@ -14,8 +14,8 @@ pytestmark = pytest.mark.django_db
 CHICAGO = ZoneInfo("America/Chicago")
 
 
-def local(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=CHICAGO)
+def local(year: int, month: int, day: int, hour: int, minute: int) -> datetime.datetime:
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=CHICAGO)
 
 
 class TestWeeklyHandOff:
@@ -35,15 +35,18 @@ class TestWeeklyHandOff:
         assert before_fall != after_fall
         # 08:00 CDT is 13:00 UTC; 08:00 CST is 14:00 UTC: the same wall-clock time.
         utc = datetime.UTC
-        assert rotations.on_call(
-            safety.rotation, datetime.datetime(2026, 3, 9, 12, 59, tzinfo=utc)
-        ) == before_spring
-        assert rotations.on_call(
-            safety.rotation, datetime.datetime(2026, 3, 9, 13, 0, tzinfo=utc)
-        ) == after_spring
-        assert rotations.on_call(
-            safety.rotation, datetime.datetime(2026, 11, 2, 13, 59, tzinfo=utc)
-        ) == before_fall
+        assert (
+            rotations.on_call(safety.rotation, datetime.datetime(2026, 3, 9, 12, 59, tzinfo=utc))
+            == before_spring
+        )
+        assert (
+            rotations.on_call(safety.rotation, datetime.datetime(2026, 3, 9, 13, 0, tzinfo=utc))
+            == after_spring
+        )
+        assert (
+            rotations.on_call(safety.rotation, datetime.datetime(2026, 11, 2, 13, 59, tzinfo=utc))
+            == before_fall
+        )
 
     def test_a_start_midweek_gives_the_first_person_a_short_week(self, safety):
         safety.rotation.starts_on = datetime.date(2026, 1, 8)  # a Thursday
