@@ -1,1 +1,1 @@
-pytest_plugins = ["civicdesk.testing.fixtures"]
+pytest_plugins = ["civicdesk.testing.fixtures", "civicdesk.escalation.tests.fixtures"]

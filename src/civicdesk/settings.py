@@ -164,6 +164,7 @@ INSTALLED_APPS = [
     "civicdesk.triage",
     "civicdesk.training",
     "civicdesk.routing",
+    "civicdesk.escalation",
     "civicdesk.demo",
 ]
 if TASK_BACKEND == "rq":

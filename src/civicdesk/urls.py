@@ -12,6 +12,7 @@ urlpatterns = [
     path("triage/", include("civicdesk.triage.urls")),
     path("routing/", include("civicdesk.routing.urls")),
     path("demo/", include("civicdesk.demo.urls")),
+    path("escalation/", include("civicdesk.escalation.urls")),
     path("", include("civicdesk.connectors.urls")),
     path("admin/", admin.site.urls),
 ]

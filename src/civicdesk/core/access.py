@@ -9,11 +9,12 @@ from collections import defaultdict
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.http import Http404
 
 from civicdesk.accounts.models import Account
 from civicdesk.archive.models import Item
+from civicdesk.escalation.models import Incident, Notification
 
 from .models import Membership, Organization, Unit
 
@@ -148,3 +149,54 @@ def can_read_caught_mail(user: Person, recipients: list[str]) -> bool:
         return True
     own = (user.email or "").strip().lower()
     return bool(own) and own in {r.strip().lower() for r in recipients}
+
+
+def visible_incidents(user: Person) -> QuerySet[Incident]:
+    """Incidents in the person's units, and any incident they were alerted about."""
+    if not user.is_authenticated:
+        return Incident.objects.none()
+    alerted = Notification.objects.filter(recipient=user).values("incident_id")
+    return Incident.objects.filter(
+        Q(unit_id__in=visible_unit_ids(user)) | Q(pk__in=Subquery(alerted))
+    )
+
+
+def incident_for(user: Person, pk: int) -> Incident:
+    """The incident, if this person may see it; otherwise 404, never 403."""
+    try:
+        return visible_incidents(user).select_related("unit", "item", "owner", "policy").get(pk=pk)
+    except Incident.DoesNotExist as exc:
+        raise Http404("No such incident.") from exc
+
+
+def can_act_on_incident(user: Person, incident: Incident) -> bool:
+    """Acknowledging, closing and adding notes: anyone alerted about it, and staff of its unit or
+    a unit above in any role but viewer."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or incident.notifications.filter(recipient=user).exists():
+        return True
+    roots = set(
+        Membership.objects.filter(user=user)
+        .exclude(role=Membership.Role.VIEWER)
+        .values_list("unit_id", flat=True)
+    )
+    return incident.unit_id in units_below(roots)
+
+
+def escalation_units(user: Person) -> QuerySet[Unit]:
+    """Units whose escalation setup (who would be told, and how to reach them) this person may
+    review: admins of the unit or of a unit above it, and superusers.
+
+    It shows colleagues' phone numbers, so other staff of the unit do not see it.
+    """
+    if not user.is_authenticated:
+        return Unit.objects.none()
+    if user.is_superuser:
+        return Unit.objects.select_related("organization")
+    admin_roots = set(
+        Membership.objects.filter(user=user, role=Membership.Role.ADMIN).values_list(
+            "unit_id", flat=True
+        )
+    )
+    return Unit.objects.filter(pk__in=units_below(admin_roots)).select_related("organization")

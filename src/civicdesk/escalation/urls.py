@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "escalation"
+urlpatterns = [
+    path("policies/", views.who_would_be_told, name="policies"),
+    path("incidents/", views.incidents, name="incidents"),
+    path("incidents/<int:pk>/", views.incident, name="incident"),
+    path("incidents/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("incidents/<int:pk>/close/", views.close, name="close"),
+    path("incidents/<int:pk>/notes/", views.add_note, name="add_note"),
+]
