@@ -108,6 +108,10 @@ try:
     ANCHOR_FILE = Path(env.path("CIVICDESK_ANCHOR_FILE", default=VAR_DIR / "anchors.jsonl"))
     # Where the day's anchors are e-mailed, to be kept outside this server (empty: not sent).
     RECORDS_OFFICER_EMAIL = env.str("CIVICDESK_RECORDS_OFFICER_EMAIL", default="")
+    # An alert handed to a sender that never reported back is sent again after this long.
+    ALERT_LEASE_SECONDS = env.int("CIVICDESK_ALERT_LEASE_SECONDS", default=120)
+    # Where people reach this Civic Desk: the start of the links in alerts and e-mails.
+    PUBLIC_URL = env.str("CIVICDESK_PUBLIC_URL", default="http://127.0.0.1:8000")
     # Set by `civicdesk demo`: the folder where its local mail sink keeps what it was sent,
     # shown at /demo/mail/ (empty: no sink, no page).
     DEMO_MAIL_DIR = env.str("CIVICDESK_DEMO_MAIL_DIR", default="")

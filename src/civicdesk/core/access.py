@@ -200,3 +200,23 @@ def escalation_units(user: Person) -> QuerySet[Unit]:
         )
     )
     return Unit.objects.filter(pk__in=units_below(admin_roots)).select_related("organization")
+
+
+def alert_for_link(token: str) -> Notification:
+    """The alert an acknowledge link was sent in. No sign-in: the signed link is the proof.
+
+    Raises ``LinkProblem`` (with the words for the page) for a forged or expired link, and for
+    an alert that no longer exists.
+    """
+    from civicdesk.escalation.links import LinkProblem, notification_of
+
+    found = (
+        Notification.objects.select_related(
+            "incident__unit", "incident__item__account", "recipient"
+        )
+        .filter(pk=notification_of(token))
+        .first()
+    )
+    if found is None:
+        raise LinkProblem("This acknowledge link belongs to an alert that no longer exists.")
+    return found

@@ -99,15 +99,21 @@ URGENT = 100  # the highest priority django-tasks allows
 URGENT_QUEUE = "urgent"
 
 
-def _enqueue(owed_id: int, task: Task[Any, Any], kwargs: dict[str, Any], priority: int) -> None:
+def prioritized(task: Task[P, T], priority: int) -> Task[P, T]:
+    """``task`` set to run at ``priority`` on whichever backend is configured."""
     backend = task.get_backend()
     if backend.supports_priority:
-        task = task.using(priority=priority)
-    elif priority >= URGENT and URGENT_QUEUE in backend.queues:
+        return task.using(priority=priority)
+    if priority >= URGENT and URGENT_QUEUE in backend.queues:
         # Redis queues have no priorities: urgent work has its own queue, which workers empty
         # before the default one.
-        task = task.using(queue_name=URGENT_QUEUE)
-    result = task.enqueue(owed_id=owed_id, **kwargs)
+        return task.using(queue_name=URGENT_QUEUE)
+    return task
+
+
+def _enqueue(owed_id: int, task: Task[Any, Any], kwargs: dict[str, Any], priority: int) -> None:
+    chosen: Task[Any, Any] = prioritized(task, priority)
+    result = chosen.enqueue(owed_id=owed_id, **kwargs)
     # Only a row still waiting gets the id: an immediate backend may already have finished it.
     OwedTask.objects.filter(pk=owed_id, lease_until__isnull=True, result_id="").update(
         result_id=str(result.id), enqueued_at=timezone.now()

@@ -18,6 +18,8 @@ from civicdesk.archive.rechecks import claim_due, log_overdue
 from civicdesk.archive.sealing import seal_archive
 from civicdesk.archive.tasks import recapture_items
 from civicdesk.core import owed
+from civicdesk.escalation import delivery, incidents
+from civicdesk.escalation.tasks import send_alerts
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +47,16 @@ def run_due_work(
         log_overdue()
     claim_anchor_delivery(today=timezone.now().date())
     months = len(ensure_month_partitions().created) if partition else 0
+    levels = incidents.advance_due()
+    alerts = delivery.claim_due()
+    if alerts:
+        try:
+            owed.prioritized(send_alerts, owed.URGENT).enqueue(notification_ids=alerts)
+        except Exception:  # noqa: BLE001 - queue down: the claims run out and are made again
+            logger.exception("Could not enqueue %d alerts.", len(alerts))
     return {
+        "levels told": levels,
+        "alerts": len(alerts),
         "polls": polls,
         "recaptures": recaptures,
         "seals": seals,

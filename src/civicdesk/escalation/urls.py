@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import link_views, views
 
 app_name = "escalation"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("incidents/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("incidents/<int:pk>/close/", views.close, name="close"),
     path("incidents/<int:pk>/notes/", views.add_note, name="add_note"),
+    path("ack/<str:token>/", link_views.acknowledge_link, name="acknowledge_link"),
 ]

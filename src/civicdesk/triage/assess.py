@@ -23,6 +23,7 @@ from civicdesk.routing.matching import Facts, route, rules_for
 from civicdesk.routing.models import RoutingRule
 
 from .models import Assessment, SignalThreshold
+from .priority import ACT_NOW, is_explicit
 from .scoring import SignalResult, TriageResult, load_triage
 
 logger = logging.getLogger(__name__)
@@ -230,6 +231,7 @@ def store_assessments(
         .order_by("pk")
     }
     routed: dict[int, Entry] = {}
+    escalations: dict[int, dict[str, Any]] = {}
     for version, result, assessment in fresh:
         entry = entries.get(version.item_id)
         counts[str(assessment.status)] += 1
@@ -239,9 +241,23 @@ def store_assessments(
         if isinstance(result, Exception):
             entry.triage_status, entry.triage_error = Entry.TriageStatus.FAILED, assessment.error
             continue
-        _route(entry, version, assessment, rules, scopes)
+        escalation = _route(entry, version, assessment, rules, scopes)
+        if escalation is not None:
+            escalations[version.item_id] = escalation
+        else:
+            escalations.pop(version.item_id, None)  # a later state of the item is not escalated
     update_rows(Entry, _ENTRY_FIELDS, routed.values())
+    if escalations:
+        _owe_escalation(list(escalations.values()))
     return counts
+
+
+def _owe_escalation(escalations: list[dict[str, Any]]) -> None:
+    """Escalate in the transaction that stored the assessments: the work cannot be lost."""
+    from civicdesk.core import owed
+    from civicdesk.escalation.tasks import escalate_items
+
+    owed.owe(escalate_items, priority=owed.URGENT, max_attempts=20, escalations=escalations)
 
 
 def _route(
@@ -250,7 +266,8 @@ def _route(
     assessment: Assessment,
     rules: Sequence[RoutingRule],
     scopes: dict[int, set[int]] | None,
-) -> None:
+) -> dict[str, Any] | None:
+    """Prioritize and route ``entry``; returns what to escalate it for, if anything."""
     routing = route(
         facts=Facts(
             text=version.text,
@@ -275,3 +292,23 @@ def _route(
         entry.assignee = routing.assignee
     entry.tags = routing.tags
     entry.route_reason = " ".join(routing.reasons)
+    return _escalation(version.item_id, assessment, escalated, entry.route_reason)
+
+
+def _escalation(
+    item_id: int, assessment: Assessment, by_rule: bool, route_reason: str
+) -> dict[str, Any] | None:
+    if assessment.priority == ACT_NOW.rank:
+        for name in ("threat", "self_harm"):
+            found = assessment.signals.get(name) or {}
+            explicit = is_explicit(
+                name,
+                positive=bool(found.get("positive")),
+                score=float(found.get("score", 0.0)),
+                rule_score=float(found.get("rule_score", 0.0)),
+            )
+            if explicit:
+                return {"item_id": item_id, "signal": name, "reason": str(found.get("reason", ""))}
+    if by_rule:
+        return {"item_id": item_id, "signal": "routing", "reason": route_reason}
+    return None
