@@ -113,9 +113,10 @@ class TestSending:
         arrive(agency.high_school_account, "c1", EXPLICIT)
         mail = Notification.objects.get(channel="email", recipient=safety.safety_lead)
         assert mail.status == Notification.Status.FAILED and mail.attempts == 1
-        assert mail.next_attempt_at > timezone.now()
+        retry_at = mail.next_attempt_at
+        assert retry_at is not None and retry_at > timezone.now()
         settings.EMAIL_PORT = up
-        with time_machine.travel(mail.next_attempt_at + datetime.timedelta(seconds=1)):
+        with time_machine.travel(retry_at + datetime.timedelta(seconds=1)):
             run_due_work(seal=False, sweep=False, partition=False)
         mail.refresh_from_db()
         assert mail.status == Notification.Status.SENT and mail.attempts == 2
@@ -143,6 +144,7 @@ class TestSending:
         arrive(agency.high_school_account, "c1", EXPLICIT)
         incident = Incident.objects.get()
         assert not smtp_server.to("sup@riverbend.example")
+        assert incident.next_level_at is not None
         with time_machine.travel(incident.next_level_at + datetime.timedelta(seconds=1)):
             counts = run_due_work(seal=False, sweep=False, partition=False)
         assert counts["levels told"] == 1
