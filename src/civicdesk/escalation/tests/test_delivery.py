@@ -42,7 +42,7 @@ def arrive(django_capture_on_commit_callbacks):
                     account=account, records=[record(platform_id, text)], source="poll"
                 )
                 intake.receive(items=report.created_items)
-            versions = [i.latest_version_id for i in report.created_items]
+            versions = [v for i in report.created_items if (v := i.latest_version_id) is not None]
             assess.assess_versions(version_ids=versions)
 
     return arrive
