@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +11,9 @@ from civicdesk.archive.models import Item
 from civicdesk.core.models import Unit
 from civicdesk.triage.labels import signal_label
 from civicdesk.triage.priority import POSSIBLE_THREAT, is_explicit
+
+if TYPE_CHECKING:
+    from civicdesk.escalation.models import Incident
 
 POSSIBLE_BADGES = {"threat": "Possible threat", "self_harm": "Possible self-harm"}
 
@@ -103,6 +106,9 @@ class Entry(models.Model):
                 ("time", ["received_at"]),
             ]
         ]
+
+    # Set on the rows the inbox lists: the incident the item was escalated in, if any.
+    incident: Incident | None = None
 
     def __str__(self) -> str:
         return f"{self.get_status_display()}: {self.item}"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
@@ -13,6 +15,7 @@ from civicdesk.archive.models import Item
 from civicdesk.core import access
 from civicdesk.core.http import AuthenticatedHttpRequest
 from civicdesk.core.models import AuditEvent, Unit
+from civicdesk.escalation.for_inbox import incidents_by_item
 from civicdesk.routing.queues import queues_for
 from civicdesk.triage.models import Assessment
 
@@ -67,6 +70,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
             notice = "That page link no longer fits this view, so the list starts from the top."
             page = page_of(view, size=PAGE_SIZE, related=LISTED_WITH)
         total = count(view)
+    _with_incidents(page.entries)
     # Page links carry the filters in force, defaults included, so the next page lists the same view.
     query = chosen.copy()
     for name in ("older", "newer", "oldest", "page"):
@@ -86,6 +90,13 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
         else "inbox/index.html"
     )
     return render(request, template, context)
+
+
+def _with_incidents(entries: Sequence[Entry]) -> None:
+    """Each entry's incident, if its item was escalated, for the row to show its state."""
+    found = incidents_by_item(e.item_id for e in entries)
+    for entry in entries:
+        entry.incident = found.get(entry.item_id)
 
 
 def _place(request: AuthenticatedHttpRequest, name: str, view: View) -> Place | None:
@@ -147,6 +158,7 @@ def set_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     change_status(entry=entry, status=status, by=request.user, request=request)
     if request.htmx:
         entry = _entries_for(request).get(pk=entry.pk)
+        _with_incidents([entry])
         template = (
             "inbox/item.html#status_control"
             if request.POST.get("from") == "detail"

@@ -174,3 +174,16 @@ class TestLinks:
         assert page.status_code == 410 and b"expired" in page.content
         incident.refresh_from_db()
         assert incident.status == "open"
+
+
+class TestInboxRow:
+    def test_an_escalated_item_shows_its_incident_in_the_inbox(
+        self, client, agency, safety, smtp_server, run_tasks_now, arrive
+    ):
+        arrive(agency.high_school_account, "c1", EXPLICIT)
+        arrive(agency.high_school_account, "c2", "what time is the game on friday?")
+        incident = Incident.objects.get()
+        client.force_login(agency.district_admin)
+        page = client.get(reverse("inbox:index")).content.decode()
+        assert f'href="/escalation/incidents/{incident.pk}/">Incident {incident.pk}: Open' in page
+        assert page.count("signal-incident") == 1
