@@ -18,6 +18,7 @@ from civicdesk.accounts.models import Account
 from civicdesk.connectors.base import Platform
 from civicdesk.core import audit
 from civicdesk.core.models import Membership, Organization, Unit
+from civicdesk.demo.escalation_setup import set_up_escalation
 from civicdesk.routing.models import RoutingRule
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -245,4 +246,5 @@ def create_demo_agency(*, started_at: datetime, speed: float = 1.0) -> list[Acco
         Membership.objects.get_or_create(
             user=user, unit=units[(org_name, unit_name)], defaults={"role": role}
         )
+    set_up_escalation()
     return accounts

@@ -48,3 +48,21 @@ def test_the_demo_inbox_still_has_its_threat_and_its_cry_for_help(demo_inbox):
     texts = {entry.item.latest_version.text for entry in demo_inbox}
     assert "someone should teach the bus drivers a lesson they won't forget" in texts
     assert any(text.startswith("i cant do this anymore") for text in texts)
+
+
+def test_the_demo_cry_for_help_alerts_the_district_by_mail(
+    smtp_server, run_tasks_now, django_capture_on_commit_callbacks
+):
+    from civicdesk.escalation.models import Incident
+
+    accounts = create_demo_agency(started_at=timezone.now() - timedelta(hours=3))
+    with django_capture_on_commit_callbacks(execute=True):
+        for account in accounts:
+            while poll_account(account_id=account.pk).report.created_item_ids:
+                pass
+    incident = Incident.objects.get(signal="self_harm")
+    assert incident.item.latest_version.text.startswith("i cant do this anymore")
+    [mail] = smtp_server.to("comms.director@riverbend.example")
+    assert "Self-harm" in str(mail["Subject"])
+    assert "/escalation/ack/" in mail.get_body(preferencelist=("plain",)).get_content()
+    assert not smtp_server.to("admin@riverbend.example")  # level 2, only if nobody acknowledges
