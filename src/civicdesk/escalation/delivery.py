@@ -113,7 +113,7 @@ def send(pk: int, *, now: datetime.datetime | None = None, claimed: bool = False
     now = now or timezone.now()
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(of=("self",))
             .select_related("incident__item__account", "incident__unit", "contact_method")
             .filter(pk=pk)
             .first()
