@@ -108,6 +108,15 @@ try:
     ANCHOR_FILE = Path(env.path("CIVICDESK_ANCHOR_FILE", default=VAR_DIR / "anchors.jsonl"))
     # Where the day's anchors are e-mailed, to be kept outside this server (empty: not sent).
     RECORDS_OFFICER_EMAIL = env.str("CIVICDESK_RECORDS_OFFICER_EMAIL", default="")
+    # Text-message alerts through Twilio's Messages API (empty: SMS alerts are refused in words).
+    TWILIO_ACCOUNT_SID = env.str("CIVICDESK_TWILIO_ACCOUNT_SID", default="")
+    TWILIO_AUTH_TOKEN = env.str("CIVICDESK_TWILIO_AUTH_TOKEN", default="") or (
+        Path(env.str("CIVICDESK_TWILIO_AUTH_TOKEN_FILE")).read_text().strip()
+        if env.str("CIVICDESK_TWILIO_AUTH_TOKEN_FILE", default="")
+        else ""
+    )
+    # A phone number in E.164 form, or a Messaging Service SID ("MG…").
+    TWILIO_FROM = env.str("CIVICDESK_TWILIO_FROM", default="")
     # An alert handed to a sender that never reported back is sent again after this long.
     ALERT_LEASE_SECONDS = env.int("CIVICDESK_ALERT_LEASE_SECONDS", default=120)
     # Where people reach this Civic Desk: the start of the links in alerts and e-mails.
