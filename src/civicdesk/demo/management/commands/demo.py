@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from argparse import ArgumentParser
 from typing import Any
 
@@ -40,6 +41,8 @@ class Command(BaseCommand):
             self.stdout.write(f"        or  {username} / {DEMO_PASSWORD}  ({role} of {unit})")
         if setup_only:
             return
+        # The links in the demo's alerts lead back to the demo.
+        os.environ.setdefault("CIVICDESK_PUBLIC_URL", f"http://{address}")
         sink = mail_sink()
         self.stdout.write(
             f"Mail the demo sends (alerts, digests) is caught locally: see /demo/mail/ ({sink.folder})."
