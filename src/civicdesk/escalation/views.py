@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from civicdesk.core import access
+from civicdesk.core import access, audit
 from civicdesk.core.http import AuthenticatedHttpRequest
+from civicdesk.core.models import AuditEvent
 
 from . import incidents as incident_actions
 from .models import Acknowledgement, Incident, Notification, Signal
@@ -113,11 +114,17 @@ class TimelineEntry:
 @login_required
 def incident(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     found = access.incident_for(request.user, pk)
+    # The evidence's chain of custody: every look at it is on the record, with who and where.
+    audit.record("escalation.incident_viewed", target=found, by=request.user, request=request)
+    custody = AuditEvent.objects.filter(
+        target_type="escalation.incident", target_id=str(found.pk)
+    ).order_by("occurred_at", "pk")
     context: dict[str, Any] = {
         "incident": found,
         "timeline": _timeline(found),
         "joined": found.joined_items.select_related("item"),
         "may_act": access.can_act_on_incident(request.user, found),
+        "custody": custody[:500],
     }
     return render(request, "escalation/incident.html", context)
 

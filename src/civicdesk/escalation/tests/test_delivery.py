@@ -187,3 +187,23 @@ class TestInboxRow:
         page = client.get(reverse("inbox:index")).content.decode()
         assert f'href="/escalation/incidents/{incident.pk}/">Incident {incident.pk}: Open' in page
         assert page.count("signal-incident") == 1
+
+
+class TestCustody:
+    def test_every_look_at_an_incident_is_on_its_chain_of_custody(
+        self, client, agency, safety, smtp_server, run_tasks_now, arrive
+    ):
+        from civicdesk.core.models import AuditEvent
+
+        arrive(agency.high_school_account, "c1", EXPLICIT)
+        incident = Incident.objects.get()
+        client.force_login(agency.district_admin)
+        url = reverse("escalation:incident", args=[incident.pk])
+        client.get(url)
+        page = client.get(url).content.decode()
+        views = AuditEvent.objects.filter(
+            action="escalation.incident_viewed", target_id=str(incident.pk)
+        )
+        assert views.count() == 2 and {v.actor_name for v in views} == {"district_admin"}
+        assert "Chain of custody" in page and page.count("escalation.incident_viewed") == 2
+        assert "escalation.incident_opened" in page
