@@ -10,5 +10,6 @@ urlpatterns = [
     path("incidents/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("incidents/<int:pk>/close/", views.close, name="close"),
     path("incidents/<int:pk>/notes/", views.add_note, name="add_note"),
+    path("incidents/<int:pk>/evidence.pdf", views.evidence_pdf, name="evidence_pdf"),
     path("ack/<str:token>/", link_views.acknowledge_link, name="acknowledge_link"),
 ]

@@ -19,6 +19,8 @@ from civicdesk.core.http import AuthenticatedHttpRequest
 from civicdesk.core.models import AuditEvent
 
 from . import incidents as incident_actions
+from .evidence_pdf import PdfUnavailable
+from .evidence_pdf import evidence_pdf as make_evidence_pdf
 from .models import Acknowledgement, Incident, Notification, Signal
 from .recipients import who_would_be_told as plan_for
 
@@ -127,6 +129,19 @@ def incident(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "custody": custody[:500],
     }
     return render(request, "escalation/incident.html", context)
+
+
+@login_required
+def evidence_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    found = access.incident_for(request.user, pk)
+    try:
+        pdf = make_evidence_pdf(found, by=request.user, request=request)
+    except PdfUnavailable as problem:
+        return HttpResponse(str(problem), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(pdf.content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{pdf.filename}"'
+    response["X-Content-SHA256"] = pdf.sha256
+    return response
 
 
 def _timeline(incident: Incident) -> list[TimelineEntry]:

@@ -207,3 +207,45 @@ class TestCustody:
         assert views.count() == 2 and {v.actor_name for v in views} == {"district_admin"}
         assert "Chain of custody" in page and page.count("escalation.incident_viewed") == 2
         assert "escalation.incident_opened" in page
+
+
+class TestEvidencePdf:
+    def test_the_pdf_holds_the_evidence_and_its_hash_is_on_the_record(
+        self, client, agency, safety, smtp_server, run_tasks_now, arrive
+    ):
+        import hashlib
+        import io
+
+        from pypdf import PdfReader
+
+        from civicdesk.archive.models import ItemVersion
+        from civicdesk.core.models import AuditEvent
+
+        arrive(agency.high_school_account, "c1", EXPLICIT)
+        incident = Incident.objects.get()
+        client.force_login(agency.district_admin)
+        response = client.get(reverse("escalation:evidence_pdf", args=[incident.pk]))
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        assert f"incident-{incident.pk}-evidence.pdf" in response["Content-Disposition"]
+        content = response.content
+        text = " ".join(
+            (page.extract_text() or "") for page in PdfReader(io.BytesIO(content)).pages
+        )
+        flat = "".join(text.split())
+        version = ItemVersion.objects.get(item=incident.item)
+        assert incident.evidence_sha256 in flat
+        assert version.chain_hash in flat and version.content_sha256 in flat
+        assert "Chainofcustody" in flat
+        [export] = AuditEvent.objects.filter(action="escalation.evidence_exported")
+        assert export.data["sha256"] == hashlib.sha256(content).hexdigest()
+        assert export.actor_name == "district_admin"
+
+    def test_someone_outside_the_unit_gets_no_pdf(
+        self, client, agency, safety, arrive, run_tasks_now
+    ):
+        arrive(agency.high_school_account, "c1", EXPLICIT)
+        incident = Incident.objects.get()
+        from civicdesk.testing.factories import UserFactory
+
+        client.force_login(UserFactory.create(username="outsider"))
+        assert client.get(reverse("escalation:evidence_pdf", args=[incident.pk])).status_code == 404
