@@ -71,7 +71,7 @@ def read(path: Path) -> CaughtMail:
             received_at=received,
             sender=str(message["From"] or ""),
             recipients=recipients or [a for _, a in getaddresses(message.get_all("To", []))],
-            subject=str(message["Subject"] or "(no subject)"),
+            subject=str(message["Subject"] or "(no subject)").strip() or "(no subject)",
             text=str(text),
         )
     except (OSError, ValueError, LookupError, AssertionError) as exc:
