@@ -14,6 +14,7 @@ of the same poll, can never store a page twice or move the cursor back.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,9 @@ class LeaseLost(Exception):
 
 PAGE_SIZE = 200
 MAX_PAGES_PER_POLL = 50
+# A poll with more to read hands the worker back after this long (and is due again at once),
+# so that triage of a possible threat never waits behind a whole backlog being read.
+POLL_BUDGET_SECONDS = 1.0
 
 
 @dataclass
@@ -158,6 +162,7 @@ def poll_account(
     try:
         # Refreshes a refused token once before the account is marked below.
         connector = RefreshingReader(account, connect=connector_for)
+        started = time.monotonic()
         for _ in range(MAX_PAGES_PER_POLL):
             page = connector.fetch_new(cursor=account.cursor, limit=page_size)
             try:
@@ -171,7 +176,7 @@ def poll_account(
             if on_page:
                 on_page(report)
             has_more = page.has_more
-            if not has_more:
+            if not has_more or time.monotonic() - started > POLL_BUDGET_SECONDS:
                 break
     except LeaseLost as exc:
         # Whoever holds the lease now also owns the account's status and next poll.

@@ -253,11 +253,16 @@ def store_assessments(
 
 
 def _owe_escalation(escalations: list[dict[str, Any]]) -> None:
-    """Escalate in the transaction that stored the assessments: the work cannot be lost."""
+    """Owe the escalation in the transaction that stored the assessments, so it cannot be lost,
+    and run it in this worker as soon as that commits: a threat does not wait in the queue. The
+    queued copy finds the work done; if this worker dies first, the queued copy does it."""
     from civicdesk.core import owed
     from civicdesk.escalation.tasks import escalate_items
 
-    owed.owe(escalate_items, priority=owed.URGENT, max_attempts=20, escalations=escalations)
+    work = owed.owe(escalate_items, priority=owed.URGENT, max_attempts=20, escalations=escalations)
+    transaction.on_commit(
+        lambda: escalate_items.call(escalations=escalations, owed_id=work.pk), robust=True
+    )
 
 
 def _route(
