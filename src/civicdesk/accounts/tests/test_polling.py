@@ -53,6 +53,22 @@ class TestPollAccount:
         assert account.poll_lease_until is None
         assert account.next_poll_at > timezone.now()
 
+    def test_a_long_poll_hands_the_worker_back_and_is_due_again_at_once(
+        self, tmp_path, monkeypatch
+    ):
+        from civicdesk.accounts import polling
+
+        monkeypatch.setattr(polling, "POLL_BUDGET_SECONDS", 0.0)
+        account = replay_account(write_replay(tmp_path / "feed.jsonl", events(30)))
+        result = poll_account(account_id=account.pk, page_size=7)
+        assert result.pages == 1 and Item.objects.count() == 7
+        account.refresh_from_db()
+        assert account.next_poll_at <= timezone.now()  # the rest is read on the next turn
+        while poll_account(account_id=account.pk, page_size=7).pages:
+            if Item.objects.count() == 30:
+                break
+        assert Item.objects.count() == 30
+
     def test_polling_again_adds_nothing(self, tmp_path):
         account = replay_account(write_replay(tmp_path / "feed.jsonl", events(10)))
         poll_account(account_id=account.pk)
