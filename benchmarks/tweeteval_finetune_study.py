@@ -20,8 +20,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from civicdesk.training import corpora  # noqa: E402
@@ -35,7 +33,9 @@ MEASURE = {"sentiment": "macro-recall"}  # the rest: macro-F1, as TweetEval repo
 
 def measure(task: str, labels: list[Any], predicted: list[Any]) -> float:
     classes = sorted({str(y) for y in labels})
-    found = metrics.multiclass_metrics([str(y) for y in labels], [str(p) for p in predicted], classes)
+    found = metrics.multiclass_metrics(
+        [str(y) for y in labels], [str(p) for p in predicted], classes
+    )
     return float(found["macro_recall" if MEASURE.get(task) == "macro-recall" else "macro_f1"] or 0)
 
 
