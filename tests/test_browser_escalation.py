@@ -97,6 +97,14 @@ def test_a_threat_is_alerted_caught_and_acknowledged_from_the_mail(
         page.goto(f"{live_server.url}/escalation/policies/")
         assert_accessible(page)
 
+        page.get_by_role("link", name="Alert contacts").click()
+        expect(page.get_by_role("heading", name="My alert contacts")).to_be_visible()
+        page.get_by_label("How").select_option("sms")
+        page.get_by_label("Address").fill("512-555-0143")
+        page.get_by_role("button", name="Add", exact=True).click()
+        expect(page.get_by_text("+15125550143").first).to_be_visible()
+        assert_accessible(page)
+
     assert browse(steps) == []
     incident.refresh_from_db()
     assert incident.status == "acknowledged" and incident.acknowledged_by == admin

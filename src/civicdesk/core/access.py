@@ -14,7 +14,7 @@ from django.http import Http404
 
 from civicdesk.accounts.models import Account
 from civicdesk.archive.models import Item
-from civicdesk.escalation.models import Incident, Notification
+from civicdesk.escalation.models import ContactMethod, Incident, Notification
 
 from .models import Membership, Organization, Unit
 
@@ -220,3 +220,13 @@ def alert_for_link(token: str) -> Notification:
     if found is None:
         raise LinkProblem("This acknowledge link belongs to an alert that no longer exists.")
     return found
+
+
+def own_contact_method(user: Person, pk: int) -> ContactMethod:
+    """One of the person's own contact methods; anyone else's is not found."""
+    if not user.is_authenticated:
+        raise Http404("No such contact method.")
+    try:
+        return ContactMethod.objects.get(pk=pk, user_id=user.pk)
+    except ContactMethod.DoesNotExist as exc:
+        raise Http404("No such contact method.") from exc

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import link_views, views
+from . import contact_views, link_views, views
 
 app_name = "escalation"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("incidents/<int:pk>/notes/", views.add_note, name="add_note"),
     path("incidents/<int:pk>/evidence.pdf", views.evidence_pdf, name="evidence_pdf"),
     path("ack/<str:token>/", link_views.acknowledge_link, name="acknowledge_link"),
+    path("contacts/", contact_views.my_contacts, name="contacts"),
+    path("contacts/<int:pk>/switch/", contact_views.switch_contact, name="switch_contact"),
 ]

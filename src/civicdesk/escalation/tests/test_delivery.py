@@ -249,3 +249,41 @@ class TestEvidencePdf:
 
         client.force_login(UserFactory.create(username="outsider"))
         assert client.get(reverse("escalation:evidence_pdf", args=[incident.pk])).status_code == 404
+
+
+class TestMyContacts:
+    def test_a_person_adds_a_phone_and_a_bad_number_is_refused_in_words(self, client, agency):
+        from civicdesk.core.models import AuditEvent
+        from civicdesk.escalation.models import ContactMethod
+
+        client.force_login(agency.school_editor)
+        url = reverse("escalation:contacts")
+        assert b"no alert can reach you" in client.get(url).content
+        bad = client.post(url, {"kind": "sms", "address": "512-555-0143"})
+        assert bad.status_code == 400 and b"+15125550143" in bad.content
+        assert not ContactMethod.objects.exists()
+        good = client.post(url, {"kind": "sms", "address": "+1 512 555 0143"})
+        assert good.status_code == 302
+        method = ContactMethod.objects.get(user=agency.school_editor)
+        assert method.address == "+15125550143" and method.is_active
+        assert AuditEvent.objects.filter(action="escalation.contact_added").count() == 1
+        again = client.post(url, {"kind": "sms", "address": "+15125550143"})
+        assert again.status_code == 400 and b"already" in again.content
+
+    def test_only_the_owner_turns_a_contact_off(self, client, agency):
+        from civicdesk.escalation.models import ContactMethod
+
+        method = ContactMethod.objects.create(
+            user=agency.school_editor, kind="email", address="ed@riverbend.example"
+        )
+        switch = reverse("escalation:switch_contact", args=[method.pk])
+        client.force_login(agency.district_admin)
+        assert client.post(switch, {"active": "0"}).status_code == 404
+        client.force_login(agency.school_editor)
+        assert client.post(switch, {"active": "0"}).status_code == 302
+        method.refresh_from_db()
+        assert not method.is_active
+        client.logout()
+        assert client.post(switch, {"active": "1"}).status_code == 302  # to the sign-in page
+        method.refresh_from_db()
+        assert not method.is_active
