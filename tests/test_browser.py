@@ -271,7 +271,9 @@ def test_inbox_keys_act_only_on_a_chosen_row_and_leave_links_and_buttons_alone(
 
         # Enter on a button does what the button does, not open the chosen row.
         page.get_by_role("button", name="Apply filters").focus()
-        page.keyboard.press("Enter")
+        # Wait for the new page whole: focus given to the old one would be lost with it.
+        with page.expect_navigation(wait_until="load"):
+            page.keyboard.press("Enter")
         expect(page).to_have_url(re.compile(r"/inbox/\?.*status=open"))
         expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
         page.get_by_role("button", name="Sign out").focus()
