@@ -40,11 +40,12 @@ def test_a_sent_message_is_kept_whole_and_read_back(sink: Path) -> None:
     assert not list(sink.glob(".*.part"))
 
 
-def test_a_file_that_is_not_a_message_is_shown_as_unreadable_or_skipped(sink: Path) -> None:
+def test_a_foreign_file_is_skipped_and_garbage_is_listed_without_failing(sink: Path) -> None:
     (sink / "notes.eml").write_text("not ours")
     (sink / "20261201T101010000000-abcdef123456.eml").write_bytes(b"\xff\xfe\x00garbage")
-    found = mailsink.caught(sink)
-    assert len(found) == 1  # the foreign file name is not listed
+    [garbage] = mailsink.caught(sink)  # the foreign file name is not listed
+    assert garbage.key == "20261201T101010000000-abcdef123456"
+    assert garbage.subject == "(no subject)" and garbage.recipients == []
 
 
 @pytest.mark.django_db
